@@ -1,0 +1,28 @@
+import { Effect, Layer, Logger, LogLevel } from "effect"
+import { LogConfig } from "../config/LogConfig.js"
+import type { ProgressMode } from "./ProgressDisplay.js"
+
+const levels = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error } as const
+
+/**
+ * JSON lines (one object per line, no control characters) without a TTY or with LOG_FORMAT=json; a readable
+ * logger on a terminal, on stderr so that stdout stays for results.
+ */
+export const resolveLogMode = Effect.map(LogConfig, (config): { mode: ProgressMode; level: LogLevel.LogLevel } => ({
+  mode: config.format === "json" ? "json" : config.format === "pretty" ? "tty" : process.stderr.isTTY ? "tty" : "json",
+  level: levels[config.level]
+}))
+
+const stderrJson = Logger.map(Logger.jsonLogger, (line) => {
+  process.stderr.write(line + "\n")
+})
+
+const stderrPretty = Logger.map(Logger.logfmtLogger, (line) => {
+  process.stderr.write(line + "\n")
+})
+
+export const loggerLayer = (mode: ProgressMode, level: LogLevel.LogLevel) =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, mode === "json" ? stderrJson : stderrPretty),
+    Logger.minimumLogLevel(level)
+  )

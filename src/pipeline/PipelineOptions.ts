@@ -1,0 +1,31 @@
+import type { StageName } from "./StageName.js"
+
+export interface PipelineOptions {
+  readonly input: string | undefined
+  readonly delimiter: string | undefined
+  readonly resume: boolean
+  readonly runId: number | undefined
+  readonly only: ReadonlyArray<StageName> | undefined
+  readonly from: StageName | undefined
+  readonly retryFailed: boolean
+  readonly limit: number | undefined
+  readonly dryRun: boolean
+  readonly strict: boolean
+  readonly wait: boolean
+}
+
+export const DEFAULT_INPUT = "data/companies.csv"
+
+export const defaultPipelineOptions: PipelineOptions = {
+  input: undefined,
+  delimiter: undefined,
+  resume: false,
+  runId: undefined,
+  only: undefined,
+  from: undefined,
+  retryFailed: false,
+  limit: undefined,
+  dryRun: false,
+  strict: false,
+  wait: false
+}

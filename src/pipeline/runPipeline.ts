@@ -1,0 +1,411 @@
+import { SqlClient } from "@effect/sql"
+import { Cause, Chunk, Deferred, Effect, Option, Schedule, Stream } from "effect"
+import * as path from "node:path"
+import { LlmConfig } from "../config/LlmConfig.js"
+import { ScraperConfig } from "../config/ScraperConfig.js"
+import type { CleanCompany } from "../schema/CleanCompany.js"
+import type { ScrapeResult } from "../schema/ScrapeResult.js"
+import { cleanStream } from "../stages/clean/cleanStream.js"
+import type { Rejection } from "../stages/clean/cleanRow.js"
+import { IngestReport } from "../stages/clean/IngestReport.js"
+import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
+import { Enricher } from "../stages/enrich/Enricher.js"
+import { loadCsv } from "../stages/load/loadCsv.js"
+import { sha256File } from "../stages/load/sha256File.js"
+import { mergeCompany } from "../stages/merge/mergeCompany.js"
+import { type CompanyRecord, CompanyWriter, type EnrichmentOutcome } from "../stages/persist/CompanyWriter.js"
+import { Scraper } from "../stages/scrape/Scraper.js"
+import { ScrapeStore } from "../stages/scrape/ScrapeStore.js"
+import { planDryRun } from "./planDryRun.js"
+import { PipelineError } from "./PipelineError.js"
+import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
+import { PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS } from "./PipelinePlan.js"
+import { type ProgressMode, runProgressDisplay } from "./ProgressDisplay.js"
+import { acquireRunLock } from "./RunLock.js"
+import { type ItemRecord, type RunRow, RunStore } from "./RunStore.js"
+import { StageCounters } from "./StageCounters.js"
+import { type CompanyStage, type StageName, stageNames } from "./StageName.js"
+import type { RunSummary } from "./RunSummary.js"
+
+const REJECT_FLUSH_SIZE = 500
+const STAGE_BUFFER = 64
+
+export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName> => {
+  let stages: ReadonlyArray<StageName> = stageNames
+  if (options.from) stages = stages.slice(stageNames.indexOf(options.from))
+  if (options.only) stages = stages.filter((s) => options.only!.includes(s))
+  // Every run reads its input: load and clean are how the companies are known at all.
+  return new Set<StageName>(["load", "clean", ...stages])
+}
+
+interface ResumeState {
+  readonly items: ReadonlyMap<string, Partial<Record<CompanyStage, ItemRecord>>>
+}
+
+const isSettled = (item: ItemRecord | undefined, retryFailed: boolean) =>
+  item !== undefined && (item.status !== "failed" || (!item.retryable && !retryFailed))
+
+/** Finished: persisted, and nothing upstream is waiting to be tried again. */
+const isFinished = (state: ResumeState, domain: string, retryFailed: boolean) => {
+  const items = state.items.get(domain)
+  if (!items || items.persist?.status !== "succeeded") return false
+  return (["scrape", "enrich"] as const).every((s) => items[s] === undefined || isSettled(items[s], retryFailed))
+}
+
+const scrapeItem = (result: ScrapeResult): ItemRecord => ({
+  domain: result.domain,
+  stage: "scrape",
+  status: result.status === "success" ? "succeeded" : result.status === "skipped" ? "skipped" : "failed",
+  errorKind: result.errorKind,
+  errorMessage: result.errorMessage,
+  retryable: result.retryable,
+  outputHash: result.contentHash,
+  inputTokens: 0,
+  outputTokens: 0
+})
+
+const enrichItem = (domain: string, outcome: EnrichmentOutcome): ItemRecord | null => {
+  switch (outcome._tag) {
+    case "Enriched":
+      return {
+        domain,
+        stage: "enrich",
+        status: "succeeded",
+        errorKind: null,
+        errorMessage: null,
+        retryable: false,
+        outputHash: outcome.result.inputHash,
+        inputTokens: outcome.result.cached ? 0 : outcome.result.inputTokens,
+        outputTokens: outcome.result.cached ? 0 : outcome.result.outputTokens
+      }
+    case "EnrichFailed":
+      return {
+        domain,
+        stage: "enrich",
+        status: "failed",
+        errorKind: outcome.error.reason,
+        errorMessage: outcome.error.message,
+        retryable: outcome.error.retryable,
+        outputHash: null,
+        inputTokens: 0,
+        outputTokens: 0
+      }
+    case "NotEnriched":
+      return null
+  }
+}
+
+interface InFlight {
+  readonly company: CleanCompany
+  readonly scrape: ScrapeResult | null
+  readonly scrapeItem: ItemRecord | null
+  readonly enrichment: EnrichmentOutcome
+}
+
+/** Pass 1: read and clean the whole input without writing anything, so bad input fails before any effect. */
+const validateInput = (inputPath: string, delimiter: string | undefined) =>
+  cleanStream(loadCsv(inputPath, delimiter === undefined ? {} : { delimiter })).pipe(
+    Stream.runFold(new IngestReport(), (report, outcome) => {
+      report.add(outcome)
+      return report
+    }),
+    Effect.withSpan("pipeline.validate")
+  )
+
+const resolveRun = (options: PipelineOptions) =>
+  Effect.gen(function* () {
+    const runs = yield* RunStore
+    if (options.runId !== undefined) {
+      const run = yield* runs.get(options.runId)
+      if (Option.isNone(run)) {
+        return yield* new PipelineError({ reason: "RunNotFound", message: `there is no run ${options.runId}; \`pnpm pipeline runs\` lists them` })
+      }
+      return run
+    }
+    if (options.resume) {
+      const run = yield* runs.latestUnfinished
+      if (Option.isNone(run)) {
+        return yield* new PipelineError({
+          reason: "NothingToResume",
+          message: "there is no unfinished run to resume; run without --resume to start one"
+        })
+      }
+      return run
+    }
+    return Option.none<RunRow>()
+  })
+
+export interface PipelineContext {
+  readonly mode: ProgressMode
+  /** Completed to ask the run to stop taking new work (SIGINT/SIGTERM). */
+  readonly shutdown: Deferred.Deferred<void>
+  readonly progressIntervalMs?: number
+}
+
+export const runPipeline = (options: PipelineOptions, context: PipelineContext) =>
+  Effect.gen(function* () {
+    const runs = yield* RunStore
+    const scraperSettings = yield* ScraperConfig
+    const llmSettings = yield* LlmConfig
+    const enricher = yield* Enricher
+    const stages = selectedStages(options)
+
+    const existing = yield* resolveRun(options)
+    const inputPath = path.resolve(options.input ?? Option.match(existing, { onNone: () => DEFAULT_INPUT, onSome: (r) => r.inputPath }))
+    const inputSha256 = yield* sha256File(inputPath)
+    if (Option.isSome(existing) && existing.value.inputSha256 !== inputSha256) {
+      return yield* new PipelineError({
+        reason: "InputChanged",
+        message:
+          `${inputPath} has changed since run ${existing.value.id} started (sha256 ${existing.value.inputSha256.slice(0, 12)}… → ` +
+          `${inputSha256.slice(0, 12)}…); it cannot be resumed: start a new run (without --resume/--run-id)`
+      })
+    }
+
+    const validation = yield* validateInput(inputPath, options.delimiter)
+    yield* Effect.logInfo(`input ${inputPath}: ${validation.read} data lines, ${validation.accepted} companies accepted`)
+
+    if (options.dryRun) {
+      const plan = yield* planDryRun({
+        inputPath,
+        delimiter: options.delimiter,
+        limit: options.limit,
+        stages,
+        retryFailed: options.retryFailed,
+        resumeRunId: Option.map(existing, (r) => r.id)
+      })
+      return { _tag: "DryRun", validation, plan } as const satisfies RunSummary
+    }
+
+    yield* acquireRunLock({ wait: options.wait })
+
+    const settingsSnapshot = {
+      stages: [...stages],
+      limit: options.limit ?? null,
+      retryFailed: options.retryFailed,
+      scraper: { ...scraperSettings },
+      llm: {
+        provider: enricher.provider,
+        model: enricher.model,
+        promptVersion: enricher.promptVersion,
+        temperature: llmSettings.temperature,
+        maxTokens: llmSettings.maxTokens,
+        concurrency: llmSettings.concurrency
+      }
+    }
+    const runId = yield* Option.match(existing, {
+      onNone: () => runs.create({ inputPath, inputSha256, settings: settingsSnapshot }),
+      onSome: (run) => Effect.as(runs.markRunning(run.id), run.id)
+    })
+    return yield* executeRun({ runId, inputPath, options, stages, context, validation, resumed: Option.isSome(existing) }).pipe(
+      Effect.annotateLogs("run_id", runId)
+    )
+  }).pipe(Effect.withSpan("pipeline.run"))
+
+const executeRun = (args: {
+  runId: number
+  inputPath: string
+  options: PipelineOptions
+  stages: ReadonlySet<StageName>
+  context: PipelineContext
+  validation: IngestReport
+  resumed: boolean
+}) =>
+  Effect.gen(function* () {
+    const { runId, options, stages, context } = args
+    const sql = yield* SqlClient.SqlClient
+    const runs = yield* RunStore
+    const rejectedRows = yield* RejectedRowsStore
+    const scraper = yield* Scraper
+    const scrapeStore = yield* ScrapeStore
+    const enricher = yield* Enricher
+    const writer = yield* CompanyWriter
+    const scraperSettings = yield* ScraperConfig
+    const llmSettings = yield* LlmConfig
+    const started = Date.now()
+
+    const state: ResumeState = {
+      items: args.resumed
+        ? (yield* runs.items(runId)).reduce((map, item) => {
+            map.set(item.domain, { ...map.get(item.domain), [item.stage]: item })
+            return map
+          }, new Map<string, Partial<Record<CompanyStage, ItemRecord>>>())
+        : new Map()
+    }
+
+    const counters = new StageCounters(stageNames)
+    yield* Effect.addFinalizer((exit) =>
+      exit._tag === "Success"
+        ? Effect.void
+        : runs
+            .finish(
+              runId,
+              Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed",
+              counters.snapshot(),
+              Cause.isInterruptedOnly(exit.cause) ? "interrupted" : Cause.pretty(exit.cause).slice(0, 2000)
+            )
+            .pipe(Effect.ignore)
+    )
+    const companyTotal = Math.min(args.validation.accepted, options.limit ?? Number.POSITIVE_INFINITY)
+    counters.start("load", args.validation.read)
+    counters.start("clean", args.validation.read)
+    for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
+      if (stages.has(stage)) counters.start(stage, companyTotal)
+    }
+    const writeStages = Effect.forEach(
+      stageNames,
+      (stage) => {
+        const c = counters.get(stage)
+        return runs.upsertStage(runId, stage, { ...c, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null })
+      },
+      { discard: true }
+    )
+    yield* writeStages
+    yield* Effect.logInfo("run started").pipe(
+      Effect.annotateLogs({ event: "run.start", input: args.inputPath, resumed: args.resumed, stages: [...stages].join(",") })
+    )
+
+    yield* runProgressDisplay({
+      mode: context.mode,
+      counters,
+      stages: stageNames.filter((s) => stages.has(s)),
+      intervalMs: context.progressIntervalMs ?? 5000
+    })
+    yield* Effect.forkScoped(
+      Effect.repeat(
+        Effect.zipRight(writeStages, runs.heartbeat(runId, counters.snapshot())).pipe(Effect.delay("2 seconds"), Effect.ignore),
+        Schedule.forever
+      )
+    )
+
+    // --- load + clean (second, writing pass) ---
+    let pendingRejections: Array<Rejection> = []
+    const flushRejections = Effect.suspend(() => {
+      const batch = pendingRejections
+      pendingRejections = []
+      return rejectedRows.saveBatch(runId, batch)
+    })
+
+    const companies = cleanStream(loadCsv(args.inputPath, options.delimiter === undefined ? {} : { delimiter: options.delimiter })).pipe(
+      Stream.mapChunksEffect((chunk) =>
+        Effect.gen(function* () {
+          const accepted: Array<CleanCompany> = []
+          for (const outcome of chunk) {
+            counters.add("load", "done")
+            if (outcome._tag === "Accepted") {
+              counters.add("clean", "done")
+              accepted.push(outcome.company)
+            } else {
+              counters.add("clean", "failed")
+              pendingRejections.push(outcome.rejection)
+            }
+          }
+          if (pendingRejections.length >= REJECT_FLUSH_SIZE) yield* flushRejections
+          return Chunk.unsafeFromArray(accepted)
+        })
+      ),
+      options.limit === undefined ? (s) => s : Stream.take(options.limit),
+      Stream.interruptWhen(Deferred.await(context.shutdown)),
+      Stream.ensuring(Effect.sync(() => {
+        counters.finish("load", "succeeded")
+        counters.finish("clean", "succeeded")
+      }))
+    )
+
+    const skipCompany = (company: CleanCompany) => {
+      for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
+        if (stages.has(stage)) counters.add(stage, "skipped")
+      }
+      return company
+    }
+
+    const scrapeStep = (company: CleanCompany) =>
+      Effect.gen(function* () {
+        if (!stages.has("scrape")) {
+          const stored = yield* scrapeStore.fresh(company.domain, Number.POSITIVE_INFINITY)
+          return { company, scrape: Option.getOrNull(stored), scrapeItem: null }
+        }
+        const cached = yield* scrapeStore.fresh(company.domain, scraperSettings.maxAgeDays)
+        const reusable = Option.filter(cached, (r) => !(options.retryFailed && r.status === "failed"))
+        const result = Option.isSome(reusable)
+          ? reusable.value
+          : yield* Effect.tap(scraper.scrape(company.domain), (r) => scrapeStore.save(r))
+        counters.add("scrape", result.status === "success" ? "done" : result.status === "skipped" ? "skipped" : "failed")
+        return { company, scrape: result, scrapeItem: scrapeItem(result) }
+      }).pipe(Effect.withSpan("stage.scrape", { attributes: { domain: company.domain } }))
+
+    const enrichStep = (scraped: { company: CleanCompany; scrape: ScrapeResult | null; scrapeItem: ItemRecord | null }) =>
+      Effect.gen(function* () {
+        const input = mergeCompany(scraped.company, scraped.scrape)
+        if (stages.has("merge")) counters.add("merge", "done")
+        if (!stages.has("enrich")) return { ...scraped, enrichment: { _tag: "NotEnriched" } } satisfies InFlight
+        const enrichment: EnrichmentOutcome = yield* enricher.enrich(input).pipe(
+          Effect.match({
+            onSuccess: (result) => ({ _tag: "Enriched", result }) as const,
+            onFailure: (error) => ({ _tag: "EnrichFailed", error }) as const
+          })
+        )
+        counters.add("enrich", enrichment._tag === "Enriched" ? "done" : "failed")
+        return { ...scraped, enrichment } satisfies InFlight
+      }).pipe(Effect.withSpan("stage.enrich", { attributes: { domain: scraped.company.domain } }))
+
+    const persistBatch = (batch: ReadonlyArray<InFlight>) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const records: Array<CompanyRecord> = batch.map((b) => ({ company: b.company, scrape: b.scrapeItem ? b.scrape : null, enrichment: b.enrichment }))
+          if (stages.has("persist")) yield* writer.upsertBatch(records)
+          const items: Array<ItemRecord> = []
+          for (const b of batch) {
+            if (b.scrapeItem) items.push(b.scrapeItem)
+            const e = enrichItem(b.company.domain, b.enrichment)
+            if (e) items.push(e)
+            if (stages.has("persist")) {
+              items.push({ domain: b.company.domain, stage: "persist", status: "succeeded", errorKind: null, errorMessage: null, retryable: false, outputHash: null, inputTokens: 0, outputTokens: 0 })
+            }
+          }
+          yield* runs.recordItems(runId, items)
+        })
+      ).pipe(
+        Effect.tap(() => Effect.sync(() => stages.has("persist") && counters.add("persist", "done", batch.length))),
+        Effect.withSpan("stage.persist", { attributes: { size: batch.length } })
+      )
+
+    yield* companies.pipe(
+      Stream.filter((company) => {
+        if (!isFinished(state, company.domain, options.retryFailed)) return true
+        skipCompany(company)
+        return false
+      }),
+      Stream.mapEffect(scrapeStep, { concurrency: scraperSettings.concurrency, unordered: true }),
+      Stream.buffer({ capacity: STAGE_BUFFER }),
+      Stream.mapEffect(enrichStep, { concurrency: llmSettings.concurrency, unordered: true }),
+      Stream.groupedWithin(PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS),
+      Stream.mapEffect((chunk) => persistBatch(Chunk.toReadonlyArray(chunk))),
+      Stream.runDrain,
+      Effect.ensuring(flushRejections.pipe(Effect.ignore))
+    )
+
+    const interrupted = yield* Deferred.isDone(context.shutdown)
+    for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
+      if (stages.has(stage)) counters.finish(stage, interrupted ? "interrupted" : "succeeded")
+    }
+    yield* writeStages
+    const failures = yield* runs.failuresByKind(runId)
+    const tokens = yield* runs.tokens(runId)
+    const status = interrupted ? "interrupted" : "succeeded"
+    yield* runs.finish(runId, status, counters.snapshot(), interrupted ? "interrupted by signal" : null)
+    const summary: RunSummary = {
+      _tag: "Completed",
+      runId,
+      status,
+      stages: counters.snapshot(),
+      validation: args.validation,
+      failures,
+      tokens,
+      seconds: (Date.now() - started) / 1000
+    }
+    yield* Effect.logInfo("run finished").pipe(
+      Effect.annotateLogs({ event: "run.finish", status, seconds: summary.seconds, tokens_in: tokens.input, tokens_out: tokens.output })
+    )
+    return summary
+  }).pipe(Effect.scoped)

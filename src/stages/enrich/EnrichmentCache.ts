@@ -1,0 +1,85 @@
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Enrichment } from "../../schema/Enrichment.js"
+
+export interface CachedEnrichment {
+  readonly inputHash: string
+  readonly domain: string
+  readonly provider: string
+  readonly model: string
+  readonly promptVersion: string
+  readonly output: Enrichment
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly latencyMs: number
+}
+
+const decodeOutput = Schema.decodeUnknownOption(Enrichment)
+const encodeOutput = Schema.encodeSync(Enrichment)
+
+/** Successful enrichments by input hash (table `enrichments`). Failures are never cached. */
+export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
+  EnrichmentCache,
+  {
+    readonly get: (inputHash: string) => Effect.Effect<Option.Option<CachedEnrichment>, SqlError>
+    readonly put: (entry: CachedEnrichment) => Effect.Effect<void, SqlError>
+  }
+>() {
+  static readonly layerSql = Layer.effect(
+    EnrichmentCache,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      return EnrichmentCache.of({
+        get: (inputHash) =>
+          sql<{
+            inputHash: string
+            domain: string
+            provider: string
+            model: string
+            promptVersion: string
+            output: unknown
+            inputTokens: number
+            outputTokens: number
+            latencyMs: number
+          }>`
+            SELECT input_hash AS "inputHash", domain, provider, model, prompt_version AS "promptVersion", output,
+                   input_tokens AS "inputTokens", output_tokens AS "outputTokens", latency_ms AS "latencyMs"
+            FROM enrichments WHERE input_hash = ${inputHash}`.pipe(
+            // A row written by an older shape of the schema no longer decodes: it counts as a miss.
+            Effect.map((rows) =>
+              Option.fromNullable(rows[0]).pipe(
+                Option.flatMap((row) => Option.map(decodeOutput(row.output), (output) => ({ ...row, output })))
+              )
+            ),
+            Effect.withSpan("EnrichmentCache.get")
+          ),
+        put: (entry) =>
+          sql`
+            INSERT INTO enrichments ${sql.insert({
+              input_hash: entry.inputHash,
+              domain: entry.domain,
+              provider: entry.provider,
+              model: entry.model,
+              prompt_version: entry.promptVersion,
+              output: JSON.stringify(encodeOutput(entry.output)),
+              input_tokens: entry.inputTokens,
+              output_tokens: entry.outputTokens,
+              latency_ms: Math.round(entry.latencyMs)
+            })}
+            ON CONFLICT (input_hash) DO UPDATE SET
+              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+              latency_ms = EXCLUDED.latency_ms, created_at = now()`.pipe(Effect.asVoid, Effect.withSpan("EnrichmentCache.put"))
+      })
+    })
+  )
+
+  /** Per process only: for tests and benches that need no database. */
+  static readonly layerMemory = Layer.sync(EnrichmentCache, () => {
+    const entries = new Map<string, CachedEnrichment>()
+    return EnrichmentCache.of({
+      get: (inputHash) => Effect.sync(() => Option.fromNullable(entries.get(inputHash))),
+      put: (entry) => Effect.sync(() => void entries.set(entry.inputHash, entry))
+    })
+  })
+}

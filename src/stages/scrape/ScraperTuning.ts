@@ -1,0 +1,19 @@
+import { Context, type Duration } from "effect"
+
+/** Fixed politeness and safety limits; a Reference so tests can shorten them without touching configuration. */
+export class ScraperTuning extends Context.Reference<ScraperTuning>()("ScraperTuning", {
+  defaultValue: () => ({
+    /** First retry backoff (doubled, jittered) and its cap. */
+    retryBaseDelay: "500 millis" as Duration.DurationInput,
+    retryMaxDelay: "8 seconds" as Duration.DurationInput,
+    /** The longest Retry-After waited for; a longer one ends retrying for this run. */
+    retryAfterCap: "30 seconds" as Duration.DurationInput,
+    /** The longest robots.txt Crawl-delay honoured between two requests to one host. */
+    crawlDelayCap: "10 seconds" as Duration.DurationInput,
+    maxRedirects: 5,
+    /** RFC 9309 asks crawlers to read at least 500 KiB of robots.txt. */
+    robotsMaxBytes: 512 * 1024,
+    /** How long a host's checked addresses are reused within a run. */
+    resolveTtl: "1 minute" as Duration.DurationInput
+  })
+}) {}

@@ -1,0 +1,92 @@
+import { load } from "cheerio/slim"
+import { getDomain } from "tldts"
+
+/** What each kind of page is called in paths and link texts; earlier kinds are worth more to a lead profile. */
+const kinds: ReadonlyArray<RegExp> = [
+  /^(about|about-?us|company|who-?we-?are|our-?story|mission|ueber-?uns|uber-?uns|a-?propos|quienes-?somos|chi-?siamo|over-?ons)$/,
+  /^(products?|platform|solutions?|features|services|what-?we-?do|how-?it-?works|technology|offerings?)$/,
+  /^(pricing|plans|prices)$/,
+  /^(customers|clients|case-?studies|success-?stories|industries|use-?cases|references)$/
+]
+
+const textKinds: ReadonlyArray<RegExp> = [
+  /^(about|about us|company|who we are|our story|our mission)$/,
+  /^(products?|platform|solutions?|features|services|what we do|how it works)$/,
+  /^(pricing|plans)$/,
+  /^(customers|clients|case studies|success stories|industries|use cases)$/
+]
+
+const skippedExtension = /\.(pdf|jpe?g|png|gif|svg|webp|zip|gz|xml|json|txt|csv|mp4|mp3|docx?|xlsx?|pptx?)$/i
+
+const site = (hostname: string) => getDomain(hostname, { allowPrivateDomains: false }) ?? hostname
+
+/** Same registrable domain: `www.acme.com`, `acme.com` and `shop.acme.com` are one site. */
+export const sameSite = (a: URL, b: URL) => site(a.hostname) === site(b.hostname)
+
+const kindOf = (url: URL, text: string): number | undefined => {
+  const segments = url.pathname.toLowerCase().split("/").filter((s) => s !== "")
+  // Deep paths are articles and sub-pages, not the company's overview.
+  if (segments.length > 3) return undefined
+  for (const [index, pattern] of kinds.entries()) {
+    if (segments.some((s) => pattern.test(s.replace(/\.html?$/, "")))) return index
+  }
+  const label = text.replace(/\s+/g, " ").trim().toLowerCase()
+  const byText = textKinds.findIndex((pattern) => pattern.test(label))
+  return byText >= 0 ? byText : undefined
+}
+
+const normalized = (url: URL) => {
+  const copy = new URL(url.href)
+  copy.hash = ""
+  return copy
+}
+
+const samePage = (a: URL, b: URL) =>
+  a.host === b.host && a.search === b.search && a.pathname.replace(/\/+$/, "") === b.pathname.replace(/\/+$/, "")
+
+/**
+ * Up to `limit` same-site links of the page that look like about / product / solutions / pricing / customers
+ * pages, one per kind before a second of any kind, best kinds first; same host preferred over other subdomains.
+ */
+export const findExtraPages = (html: string, pageUrl: string, limit: number): ReadonlyArray<string> => {
+  if (limit <= 0) return []
+  const base = new URL(pageUrl)
+  const $ = load(html)
+  const baseHref = $("base[href]").attr("href")
+  let resolveAgainst = base
+  try {
+    if (baseHref) resolveAgainst = new URL(baseHref, base)
+  } catch {
+    // An unparsable <base> is ignored, as browsers do.
+  }
+  const candidates: Array<{ url: URL; kind: number; order: number; otherHost: boolean }> = []
+  $("a[href]").each((order, element) => {
+    const href = $(element).attr("href")?.trim()
+    if (!href || href.startsWith("#")) return
+    let url: URL
+    try {
+      url = normalized(new URL(href, resolveAgainst))
+    } catch {
+      return
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return
+    if (url.username !== "" || url.password !== "") return
+    if (!sameSite(url, base) || samePage(url, base) || skippedExtension.test(url.pathname)) return
+    const kind = kindOf(url, $(element).text())
+    if (kind === undefined) return
+    candidates.push({ url, kind, order, otherHost: url.hostname !== base.hostname })
+  })
+  candidates.sort((a, b) => Number(a.otherHost) - Number(b.otherHost) || a.kind - b.kind || a.order - b.order)
+  const chosen: Array<URL> = []
+  const kindsTaken = new Set<number>()
+  for (const round of [0, 1]) {
+    for (const candidate of candidates) {
+      if (chosen.length >= limit) break
+      if (round === 0 && kindsTaken.has(candidate.kind)) continue
+      if (chosen.some((c) => samePage(c, candidate.url))) continue
+      chosen.push(candidate.url)
+      kindsTaken.add(candidate.kind)
+    }
+  }
+  return chosen.map((u) => u.href)
+}

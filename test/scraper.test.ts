@@ -1,0 +1,519 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import iconv from "iconv-lite"
+import { createHash } from "node:crypto"
+import * as zlib from "node:zlib"
+import type { ScraperSettings } from "../src/config/ScraperConfig.js"
+import type { ScrapeResult } from "../src/schema/ScrapeResult.js"
+import { Scraper, scraperLayer } from "../src/stages/scrape/Scraper.js"
+import { ScraperTuning } from "../src/stages/scrape/ScraperTuning.js"
+import { type FixtureSites, type FixtureSitesOptions, html, htmlPage, startFixtureSites } from "./support/fixtureSites.js"
+
+const UA = "CommonForge Lead Scorer/1.0"
+
+const settings: ScraperSettings = {
+  timeoutSeconds: 2,
+  maxRetries: 2,
+  userAgent: UA,
+  maxTextLength: 3000,
+  concurrency: 4,
+  allowPrivateNetworks: true,
+  maxBytes: 200_000,
+  extraPages: 2,
+  maxAgeDays: 7
+}
+
+const fastTuning = Layer.succeed(ScraperTuning, {
+  ...ScraperTuning.defaultValue(),
+  retryBaseDelay: "20 millis",
+  retryMaxDelay: "100 millis",
+  retryAfterCap: "3 seconds",
+  crawlDelayCap: "300 millis"
+})
+
+/** A scraper wired to a fresh fixture server; the body gets both. */
+const withScraper = <A>(
+  fixture: FixtureSitesOptions,
+  overrides: Partial<ScraperSettings>,
+  body: (scraper: Scraper, sites: FixtureSites) => Effect.Effect<A>
+) =>
+  Effect.gen(function* () {
+    const sites = yield* startFixtureSites(fixture)
+    const layer = scraperLayer({ ...settings, ...overrides }).pipe(Layer.provide(sites.layer), Layer.provide(fastTuning))
+    return yield* Effect.flatMap(Scraper, (scraper) => body(scraper, sites)).pipe(Effect.provide(layer))
+  })
+
+const scrapeOne = (fixture: FixtureSitesOptions, domain: string, overrides: Partial<ScraperSettings> = {}) =>
+  withScraper(fixture, overrides, (scraper, sites) => Effect.map(scraper.scrape(domain), (result) => ({ result, sites })))
+
+const paths = (sites: FixtureSites, host: string) => sites.log().filter((r) => r.host === host).map((r) => r.path)
+
+const expectFailure = (result: ScrapeResult, errorKind: string, extra: Partial<ScrapeResult> = {}) => {
+  expect({ status: result.status, errorKind: result.errorKind, ...pick(result, Object.keys(extra)) }).toEqual({
+    status: "failed",
+    errorKind,
+    ...extra
+  })
+  expect(result.text).toBeNull()
+  expect(result.contentHash).toBeNull()
+  expect(result.errorMessage).toBeTruthy()
+}
+
+const pick = (value: object, keys: ReadonlyArray<string>) =>
+  Object.fromEntries(keys.map((k) => [k, (value as Record<string, unknown>)[k]]))
+
+const acme = {
+  "acme.test": {
+    routes: {
+      "/": html(
+        htmlPage({
+          title: "Acme Robotics",
+          description: "Warehouse robots for mid-size logistics companies",
+          body: "Acme builds autonomous picking robots.",
+          links: [["/about", "About"], ["/pricing", "Pricing"], ["/blog/2024/05/06/news", "Blog"], ["https://elsewhere.test/about", "Partner"]]
+        })
+      ),
+      "/about": html(htmlPage({ title: "About Acme", body: "Founded in 2015 in Lyon, Acme employs 120 engineers." })),
+      "/pricing": html(htmlPage({ title: "Pricing", body: "Plans start at 2,000 EUR per robot per month." }))
+    }
+  }
+}
+
+describe("Scraper", () => {
+  it.scopedLive("scrapes a homepage and its about / pricing pages, with our User-Agent, robots.txt read once", () =>
+    withScraper({ sites: acme }, {}, (scraper, sites) =>
+      Effect.gen(function* () {
+        const result = yield* scraper.scrape("acme.test")
+        expect(result).toMatchObject({
+          domain: "acme.test",
+          status: "success",
+          errorKind: null,
+          errorMessage: null,
+          retryable: false,
+          finalUrl: "https://acme.test/",
+          httpStatus: 200,
+          pages: [
+            { url: "https://acme.test/", httpStatus: 200 },
+            { url: "https://acme.test/about", httpStatus: 200 },
+            { url: "https://acme.test/pricing", httpStatus: 200 }
+          ]
+        })
+        expect(result.text).toContain("Acme builds autonomous picking robots.")
+        expect(result.text).toContain("Warehouse robots for mid-size logistics companies")
+        expect(result.text).toContain("Founded in 2015 in Lyon")
+        expect(result.text).toContain("2,000 EUR per robot")
+        expect(result.contentHash).toBe(createHash("sha256").update(result.text!).digest("hex"))
+        expect(result.fetchedAt).toBeInstanceOf(Date)
+        expect(sites.log().every((r) => r.userAgent === UA)).toBe(true)
+
+        yield* scraper.scrape("acme.test")
+        expect(paths(sites, "acme.test").filter((p) => p === "/robots.txt")).toHaveLength(1)
+        expect(paths(sites, "elsewhere.test")).toEqual([])
+        expect(paths(sites, "acme.test")).not.toContain("/blog/2024/05/06/news")
+      })
+    ))
+
+  it.scopedLive("shares MAX_WEBSITE_TEXT_LENGTH among the pages", () =>
+    Effect.gen(function* () {
+      const words = (word: string) => Array.from({ length: 300 }, () => word).join(" ")
+      const { result } = yield* scrapeOne(
+        {
+          sites: {
+            "big.test": {
+              routes: {
+                "/": html(htmlPage({ body: words("home"), links: [["/about-us", "About us"], ["/products", "Products"]] })),
+                "/about-us": html(htmlPage({ body: words("about") })),
+                "/products": html(htmlPage({ body: words("product") }))
+              }
+            }
+          }
+        },
+        "big.test",
+        { maxTextLength: 600 }
+      )
+      expect(result.status).toBe("success")
+      expect(result.text!.length).toBeLessThanOrEqual(600)
+      for (const word of ["home", "about", "product"]) expect(result.text).toContain(word)
+      expect(result.pages).toHaveLength(3)
+    }))
+
+  it.scopedLive("takes no extra page when SCRAPER_EXTRA_PAGES is 0", () =>
+    Effect.gen(function* () {
+      const { result, sites } = yield* scrapeOne({ sites: acme }, "acme.test", { extraPages: 0 })
+      expect(result.pages).toEqual([{ url: "https://acme.test/", httpStatus: 200 }])
+      expect(paths(sites, "acme.test")).toEqual(["/robots.txt", "/"])
+    }))
+
+  describe("redirects", () => {
+    it.scopedLive("follows a chain hop by hop, checking robots.txt of each new host, and records the final URL", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          {
+            sites: {
+              "chain.test": {
+                routes: {
+                  "/": { status: 301, headers: { location: "/start" } },
+                  "/start": { status: 302, headers: { location: "https://www.chain.test/home#top" } }
+                }
+              },
+              "www.chain.test": { routes: { "/home": html(htmlPage({ body: "Arrived after two redirects." })) } }
+            }
+          },
+          "chain.test"
+        )
+        expect(result).toMatchObject({ status: "success", finalUrl: "https://www.chain.test/home", httpStatus: 200 })
+        expect(result.text).toContain("Arrived after two redirects.")
+        expect(paths(sites, "www.chain.test")).toEqual(["/robots.txt", "/home"])
+      }))
+
+    it.scopedLive("gives up after 5 redirects", () =>
+      Effect.gen(function* () {
+        const routes = Object.fromEntries(
+          Array.from({ length: 8 }, (_, i) => [i === 0 ? "/" : `/r${i}`, { status: 302, headers: { location: `/r${i + 1}` } }])
+        )
+        const { result, sites } = yield* scrapeOne({ sites: { "far.test": { routes } } }, "far.test")
+        expectFailure(result, "TooManyRedirects", { retryable: false, httpStatus: 302 })
+        expect(paths(sites, "far.test").filter((p) => p !== "/robots.txt")).toEqual(["/", "/r1", "/r2", "/r3", "/r4", "/r5"])
+      }))
+
+    it.scopedLive("detects a loop", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          {
+            sites: {
+              "loop.test": {
+                routes: { "/": { status: 302, headers: { location: "/a" } }, "/a": { status: 301, headers: { location: "https://loop.test/" } } }
+              }
+            }
+          },
+          "loop.test"
+        )
+        expectFailure(result, "RedirectLoop", { retryable: false })
+      }))
+
+    it.scopedLive("refuses a hop to a blocked address without connecting (guard on)", () =>
+      Effect.gen(function* () {
+        const fixture: FixtureSitesOptions = {
+          siteAddress: "93.184.216.34",
+          addresses: { "metadata.test": ["169.254.169.254"] },
+          sites: {
+            "public.test": { routes: { "/": { status: 302, headers: { location: "http://metadata.test/latest/meta-data/" } } } },
+            "literal.test": { routes: { "/": { status: 307, headers: { location: "http://10.0.0.1/admin" } } } },
+            "fine.test": { routes: { "/": html(htmlPage({ body: "Public and fine." })) } }
+          }
+        }
+        yield* withScraper(fixture, { allowPrivateNetworks: false }, (scraper, sites) =>
+          Effect.gen(function* () {
+            const fine = yield* scraper.scrape("fine.test")
+            expect(fine.status).toBe("success")
+            const viaName = yield* scraper.scrape("public.test")
+            expectFailure(viaName, "BlockedAddress", { retryable: false, finalUrl: "http://metadata.test/latest/meta-data/" })
+            expect(viaName.errorMessage).toContain("169.254.169.254")
+            const viaLiteral = yield* scraper.scrape("literal.test")
+            expectFailure(viaLiteral, "BlockedAddress", { finalUrl: "http://10.0.0.1/admin" })
+            expect(sites.log().map((r) => r.host)).not.toContain("metadata.test")
+          })
+        )
+      }))
+  })
+
+  it.scopedLive("refuses loopback, private, link-local and mapped addresses before connecting (guard on)", () =>
+    withScraper(
+      {
+        sites: { "loopback.test": { routes: { "/": html(htmlPage({ body: "should never be read" })) } } },
+        addresses: {
+          "metadata.test": ["169.254.169.254"],
+          "internal.test": ["10.0.0.1"],
+          "cgnat.test": ["100.64.0.7"],
+          "v6.test": ["::1"],
+          "mapped.test": ["::ffff:192.168.0.1"],
+          "mixed.test": ["93.184.216.34", "172.16.0.1"]
+        }
+      },
+      { allowPrivateNetworks: false },
+      (scraper, sites) =>
+        Effect.gen(function* () {
+          for (const domain of ["loopback.test", "metadata.test", "internal.test", "cgnat.test", "v6.test", "mapped.test", "mixed.test", "127.0.0.1", "localhost.test"]) {
+            const result = yield* scraper.scrape(domain)
+            if (domain === "localhost.test") expectFailure(result, "DnsFailure")
+            else expectFailure(result, "BlockedAddress", { retryable: false })
+          }
+          expect(sites.requests()).toBe(0)
+        })
+    ))
+
+  describe("HTTP failures and retries", () => {
+    it.scopedLive("fails a 404 at once", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne({ sites: { "gone.test": { routes: { "/": { status: 404, body: "nope" } } } } }, "gone.test")
+        expectFailure(result, "HttpStatus", { httpStatus: 404, retryable: false, finalUrl: "https://gone.test/" })
+        expect(paths(sites, "gone.test")).toEqual(["/robots.txt", "/"])
+      }))
+
+    it.scopedLive("retries a 500 and succeeds when the server recovers", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "flaky.test": { routes: { "/": [{ status: 500 }, html(htmlPage({ body: "Back up." }))] } } } },
+          "flaky.test"
+        )
+        expect(result).toMatchObject({ status: "success", httpStatus: 200 })
+        expect(paths(sites, "flaky.test").filter((p) => p === "/")).toHaveLength(2)
+      }))
+
+    it.scopedLive("gives up on a persistent 503 after SCRAPER_MAX_RETRIES, as a retryable failure", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne({ sites: { "down.test": { routes: { "/": { status: 503 } } } } }, "down.test", { maxRetries: 2 })
+        expectFailure(result, "HttpStatus", { httpStatus: 503, retryable: true })
+        expect(paths(sites, "down.test").filter((p) => p === "/")).toHaveLength(3)
+      }))
+
+    it.scopedLive("waits as long as a 429's Retry-After asks", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          {
+            sites: {
+              "busy.test": {
+                routes: { "/": [{ status: 429, headers: { "retry-after": "1" } }, html(htmlPage({ body: "Thanks for waiting." }))] }
+              }
+            }
+          },
+          "busy.test"
+        )
+        expect(result.status).toBe("success")
+        const [first, second] = sites.log().filter((r) => r.host === "busy.test" && r.path === "/")
+        expect(second!.at - first!.at).toBeGreaterThanOrEqual(950)
+      }))
+
+    it.scopedLive("does not retry when Retry-After is beyond the cap", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "later.test": { routes: { "/": { status: 429, headers: { "retry-after": "3600" } } } } } },
+          "later.test"
+        )
+        expectFailure(result, "HttpStatus", { httpStatus: 429, retryable: true })
+        expect(paths(sites, "later.test").filter((p) => p === "/")).toHaveLength(1)
+      }))
+
+    it.scopedLive("times out a response slower than SCRAPER_TIMEOUT, retrying it", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "slow.test": { routes: { "/": html("<p>late</p>", { delayMs: 10_000 }) } } } },
+          "slow.test",
+          { timeoutSeconds: 0.3, maxRetries: 1 }
+        )
+        expectFailure(result, "Timeout", { retryable: true })
+        expect(paths(sites, "slow.test").filter((p) => p === "/")).toHaveLength(2)
+      }))
+  })
+
+  describe("bodies", () => {
+    it.scopedLive("stops reading an endless body at SCRAPER_MAX_BYTES", () =>
+      Effect.gen(function* () {
+        let closed = false
+        const { result } = yield* scrapeOne(
+          {
+            sites: {
+              "endless.test": {
+                routes: {
+                  "/": (_, response) => {
+                    response.writeHead(200, { "content-type": "text/html" })
+                    const chunk = Buffer.alloc(16 * 1024, "a")
+                    const pump = () => {
+                      while (!response.destroyed && response.write(chunk));
+                      if (!response.destroyed) response.once("drain", pump)
+                    }
+                    response.on("close", () => void (closed = true))
+                    pump()
+                  }
+                }
+              }
+            }
+          },
+          "endless.test",
+          { maxBytes: 64 * 1024 }
+        )
+        expectFailure(result, "TooLarge", { retryable: false, httpStatus: 200 })
+        yield* Effect.sleep("50 millis")
+        expect(closed).toBe(true)
+      }))
+
+    it.scopedLive("refuses a declared Content-Length beyond the cap without reading it", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          { sites: { "huge.test": { routes: { "/": html("x".repeat(5000)) } } } },
+          "huge.test",
+          { maxBytes: 2048 }
+        )
+        expectFailure(result, "TooLarge")
+      }))
+
+    it.scopedLive("fails a PDF homepage as NotHtml", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          { sites: { "pdf.test": { routes: { "/": { status: 200, headers: { "content-type": "application/pdf" }, body: "%PDF-1.7" } } } } },
+          "pdf.test"
+        )
+        expectFailure(result, "NotHtml", { retryable: false, httpStatus: 200 })
+        expect(result.errorMessage).toContain("application/pdf")
+      }))
+
+    it.scopedLive("decodes ISO-8859-1, Shift_JIS and gzip pages", () =>
+      withScraper(
+        {
+          sites: {
+            "latin.test": {
+              routes: {
+                "/": {
+                  headers: { "content-type": "text/html; charset=ISO-8859-1" },
+                  body: iconv.encode(htmlPage({ title: "Société Générale", body: "Crème brûlée à Zürich – “Qualität”" }).replace(`<meta charset="utf-8">`, ""), "windows-1252")
+                }
+              }
+            },
+            "sjis.test": {
+              routes: {
+                "/": {
+                  headers: { "content-type": "text/html" },
+                  body: iconv.encode(htmlPage({ title: "株式会社テスト", body: "物流ロボットを開発しています。" }).replace("utf-8", "Shift_JIS"), "shift_jis")
+                }
+              }
+            },
+            "gzip.test": {
+              routes: {
+                "/": {
+                  headers: { "content-type": "text/html; charset=utf-8", "content-encoding": "gzip" },
+                  body: zlib.gzipSync(htmlPage({ body: "Compressed but readable." }))
+                }
+              }
+            }
+          }
+        },
+        {},
+        (scraper) =>
+          Effect.gen(function* () {
+            const latin = yield* scraper.scrape("latin.test")
+            expect(latin.text).toContain("Société Générale")
+            expect(latin.text).toContain("Crème brûlée à Zürich – “Qualität”")
+            const sjis = yield* scraper.scrape("sjis.test")
+            expect(sjis.text).toContain("株式会社テスト")
+            expect(sjis.text).toContain("物流ロボットを開発しています。")
+            const gzip = yield* scraper.scrape("gzip.test")
+            expect(gzip.text).toContain("Compressed but readable.")
+          })
+      ))
+  })
+
+  describe("robots.txt", () => {
+    it.scopedLive("skips a homepage robots.txt disallows, for everyone or for our product token", () =>
+      withScraper(
+        {
+          sites: {
+            "private.test": { routes: { "/robots.txt": html("User-agent: *\nDisallow: /\n"), "/": html("<p>secret</p>") } },
+            "nobots.test": {
+              routes: { "/robots.txt": html("User-agent: Googlebot\nAllow: /\n\nUser-agent: CommonForge\nDisallow: /\n"), "/": html("<p>x</p>") }
+            },
+            "others.test": {
+              routes: { "/robots.txt": html("User-agent: otherbot\nDisallow: /\n"), "/": html(htmlPage({ body: "Open to us." })) }
+            }
+          }
+        },
+        {},
+        (scraper, sites) =>
+          Effect.gen(function* () {
+            for (const domain of ["private.test", "nobots.test"]) {
+              const result = yield* scraper.scrape(domain)
+              expect(result).toMatchObject({ status: "skipped", errorKind: "RobotsDisallowed", retryable: false, text: null })
+              expect(paths(sites, domain)).toEqual(["/robots.txt"])
+            }
+            expect((yield* scraper.scrape("others.test")).status).toBe("success")
+          })
+      ))
+
+    it.scopedLive("treats a robots.txt answering 5xx as disallowing everything for now", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "robots500.test": { routes: { "/robots.txt": { status: 500 }, "/": html("<p>x</p>") } } } },
+          "robots500.test",
+          { maxRetries: 1 }
+        )
+        expectFailure(result, "RobotsUnavailable", { retryable: true })
+        expect(paths(sites, "robots500.test")).not.toContain("/")
+      }))
+
+    it.scopedLive("keeps Crawl-delay (up to the cap) between requests to one host", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          {
+            sites: {
+              "slowpoke.test": {
+                routes: {
+                  "/robots.txt": html("User-agent: *\nCrawl-delay: 60\n"),
+                  "/": html(htmlPage({ body: "Home.", links: [["/about", "About"], ["/pricing", "Pricing"]] })),
+                  "/about": html(htmlPage({ body: "About." })),
+                  "/pricing": html(htmlPage({ body: "Pricing." }))
+                }
+              }
+            }
+          },
+          "slowpoke.test"
+        )
+        expect(result.status).toBe("success")
+        const times = sites.log().filter((r) => r.host === "slowpoke.test").map((r) => r.at)
+        expect(times).toHaveLength(4)
+        for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(280)
+      }))
+  })
+
+  describe("fallbacks", () => {
+    it.scopedLive("tries www. when the bare domain does not resolve", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          { sites: { "www.wwwonly.test": { routes: { "/": html(htmlPage({ body: "Only on www." })) } } } },
+          "wwwonly.test"
+        )
+        expect(result).toMatchObject({ status: "success", finalUrl: "https://www.wwwonly.test/" })
+      }))
+
+    it.scopedLive("falls back to http:// when https:// refuses connections", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          { sites: { "plain.test": { https: false, routes: { "/": html(htmlPage({ body: "No TLS here." })) } } } },
+          "plain.test"
+        )
+        expect(result).toMatchObject({ status: "success", finalUrl: "http://plain.test/" })
+        expect(result.text).toContain("No TLS here.")
+      }))
+
+    it.scopedLive("reports a domain that resolves nowhere, naming what was tried", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne({}, "nowhere.test")
+        expectFailure(result, "DnsFailure", { retryable: false, httpStatus: null })
+        expect(result.errorMessage).toContain("http://www.nowhere.test/")
+      }))
+
+    it.scopedLive("reports a name that is not a host name", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne({}, "acme.test/about")
+        expectFailure(result, "InvalidDomain")
+      }))
+  })
+
+  describe("limits", () => {
+    it.scopedLive("keeps one request at a time per host, and SCRAPER_CONCURRENCY overall, however callers fan out", () =>
+      withScraper(
+        {
+          latencyMs: 30,
+          sites: (host) =>
+            host.endsWith(".test") ? { routes: { "/": html(htmlPage({ body: `Site ${host}`, links: [["/about", "About"]] })), "/about": html("<p>about</p>") } } : undefined
+        },
+        { concurrency: 3 },
+        (scraper, sites) =>
+          Effect.gen(function* () {
+            const domains = Array.from({ length: 12 }, (_, i) => `site${i}.test`)
+            const results = yield* Effect.forEach([...domains, "site0.test", "site0.test"], (d) => scraper.scrape(d), { concurrency: "unbounded" })
+            expect(results.every((r) => r.status === "success")).toBe(true)
+            expect(sites.peakInFlight()).toBe(3)
+            for (const domain of domains) expect(sites.peakInFlight(domain)).toBe(1)
+          })
+      ))
+  })
+})

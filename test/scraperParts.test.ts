@@ -1,0 +1,266 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import iconv from "iconv-lite"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as zlib from "node:zlib"
+import { blockedRange, firstBlocked } from "../src/stages/scrape/addressGuard.js"
+import { classifyTransportError } from "../src/stages/scrape/classifyTransportError.js"
+import { allocateBudget, combinePageTexts, truncateText } from "../src/stages/scrape/combinePageTexts.js"
+import { decodeHtml, encodingForLabel } from "../src/stages/scrape/decodeHtml.js"
+import { decompressBody } from "../src/stages/scrape/decompressBody.js"
+import { findExtraPages } from "../src/stages/scrape/findExtraPages.js"
+import { makePinnedDispatcher } from "../src/stages/scrape/pinnedDispatcher.js"
+import { parseRobots, userAgentTokens } from "../src/stages/scrape/RobotsRules.js"
+import { isRetryable, ScrapeError } from "../src/stages/scrape/ScrapeError.js"
+import { homepageCandidates, normalizeDomain } from "../src/stages/scrape/homepageCandidates.js"
+import { parseRetryAfter } from "../src/stages/scrape/scrapeRetrySchedule.js"
+
+const UA = "CommonForge Lead Scorer/1.0"
+
+describe("address guard", () => {
+  it("lets only public unicast addresses through", () => {
+    for (const address of ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e"]) {
+      expect(blockedRange(address)).toBeNull()
+    }
+    const blocked = {
+      "127.0.0.1": "loopback",
+      "127.255.0.9": "loopback",
+      "10.0.0.1": "private",
+      "172.16.5.4": "private",
+      "192.168.1.1": "private",
+      "169.254.169.254": "linkLocal",
+      "100.64.0.1": "carrierGradeNat",
+      "224.0.0.251": "multicast",
+      "0.0.0.0": "unspecified",
+      "255.255.255.255": "broadcast",
+      "192.0.2.10": "reserved",
+      "240.0.0.1": "reserved",
+      "::1": "loopback",
+      "::": "unspecified",
+      "fe80::1": "linkLocal",
+      "fd12:3456::1": "uniqueLocal",
+      "ff02::1": "multicast",
+      "2001:db8::1": "reserved",
+      "64:ff9b::a00:1": "rfc6052",
+      "2002:a00:1::1": "6to4"
+    }
+    for (const [address, range] of Object.entries(blocked)) {
+      expect(blockedRange(address), address).toContain(range)
+    }
+  })
+
+  it("judges IPv4-mapped IPv6 as the IPv4 address inside", () => {
+    expect(blockedRange("::ffff:127.0.0.1")).toBe("ipv4 loopback")
+    expect(blockedRange("::ffff:169.254.169.254")).toBe("ipv4 linkLocal")
+    expect(blockedRange("::ffff:8.8.8.8")).toBeNull()
+  })
+
+  it("refuses a name when any of its addresses is special", () => {
+    expect(firstBlocked(["8.8.8.8", "10.1.2.3"])).toEqual({ address: "10.1.2.3", range: "ipv4 private" })
+    expect(firstBlocked(["8.8.8.8", "1.1.1.1"])).toBeUndefined()
+    expect(blockedRange("not-an-ip")).toBe("invalid")
+  })
+})
+
+describe("decodeHtml", () => {
+  const page = (charsetMeta: string, body: string) => `<html><head>${charsetMeta}<title>t</title></head><body>${body}</body></html>`
+
+  it("decodes ISO-8859-1 as windows-1252, from the Content-Type header", () => {
+    const bytes = iconv.encode(page("", "Société Générale – “quoted”"), "windows-1252")
+    const { text, encoding } = decodeHtml(bytes, "text/html; charset=ISO-8859-1")
+    expect(encoding).toBe("windows-1252")
+    expect(text).toContain("Société Générale – “quoted”")
+  })
+
+  it("decodes Shift_JIS declared only in <meta>", () => {
+    const bytes = iconv.encode(page(`<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">`, "株式会社テスト"), "shift_jis")
+    expect(decodeHtml(bytes, "text/html").text).toContain("株式会社テスト")
+    const short = iconv.encode(page(`<meta charset="shift_jis">`, "日本語のページ"), "shift_jis")
+    expect(decodeHtml(short, undefined).text).toContain("日本語のページ")
+  })
+
+  it("prefers a byte-order mark, then the header, then <meta>; sniffs UTF-8 otherwise", () => {
+    const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(page(`<meta charset="iso-8859-1">`, "Zürich"))])
+    expect(decodeHtml(utf8, "text/html; charset=iso-8859-1").text).toContain("Zürich")
+    expect(decodeHtml(Buffer.from(page("", "Zürich")), "text/html").text).toContain("Zürich")
+    expect(decodeHtml(iconv.encode(page("", "Zürich"), "latin1"), "text/html").text).toContain("Zürich")
+    expect(decodeHtml(Buffer.from(page(`<meta charset="bogus-charset">`, "Zürich")), undefined).text).toContain("Zürich")
+  })
+
+  it("maps labels to decoders", () => {
+    expect(encodingForLabel("ISO-8859-1")).toBe("windows-1252")
+    expect(encodingForLabel("\"utf-8\"")).toBe("utf-8")
+    expect(encodingForLabel("x-sjis")).toBe("cp932")
+    expect(encodingForLabel("euc-jp")).toBe("euc-jp")
+    expect(encodingForLabel("nonsense")).toBeUndefined()
+  })
+})
+
+describe("decompressBody", () => {
+  const text = Buffer.from("<html>hello</html>".repeat(100))
+
+  it("undoes gzip, deflate (zlib or raw) and brotli", () => {
+    for (const [coding, bytes] of [
+      ["gzip", zlib.gzipSync(text)],
+      ["deflate", zlib.deflateSync(text)],
+      ["deflate", zlib.deflateRawSync(text)],
+      ["br", zlib.brotliCompressSync(text)],
+      ["identity", text],
+      [undefined, text]
+    ] as const) {
+      const result = decompressBody(bytes, coding, 1_000_000)
+      expect(result._tag, String(coding)).toBe("Ok")
+      if (result._tag === "Ok") expect(Buffer.from(result.bytes).toString()).toBe(text.toString())
+    }
+  })
+
+  it("stops a compression bomb at the size cap", () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(50_000_000))
+    expect(bomb.byteLength).toBeLessThan(100_000)
+    expect(decompressBody(bomb, "gzip", 1_000_000)._tag).toBe("TooLarge")
+    expect(decompressBody(zlib.brotliCompressSync(Buffer.alloc(5_000_000)), "br", 100_000)._tag).toBe("TooLarge")
+  })
+
+  it("reports garbage and unknown codings", () => {
+    expect(decompressBody(Buffer.from("not gzip"), "gzip", 1000)._tag).toBe("Invalid")
+    expect(decompressBody(text, "zstd", 1_000_000)._tag).toBe("Invalid")
+  })
+})
+
+describe("robots.txt", () => {
+  it("reads our group by product token, else *", () => {
+    expect(userAgentTokens(UA)).toEqual(["commonforge lead scorer", "commonforge", "commonforgeleadscorer"])
+    const ours = parseRobots("https://a.test/robots.txt", "User-agent: *\nAllow: /\n\nUser-agent: CommonForge\nDisallow: /private\nCrawl-delay: 2", UA)
+    expect(ours.isAllowed("https://a.test/")).toBe(true)
+    expect(ours.isAllowed("https://a.test/private/x")).toBe(false)
+    expect(ours.crawlDelaySeconds).toBe(2)
+    const star = parseRobots("https://a.test/robots.txt", "User-agent: *\nDisallow: /\n\nUser-agent: otherbot\nAllow: /", UA)
+    expect(star.isAllowed("https://a.test/")).toBe(false)
+    const other = parseRobots("https://a.test/robots.txt", "User-agent: otherbot\nDisallow: /", UA)
+    expect(other.isAllowed("https://a.test/")).toBe(true)
+    expect(other.crawlDelaySeconds).toBeUndefined()
+  })
+})
+
+describe("findExtraPages", () => {
+  const home = `<html><head><base href="/"></head><body><nav>
+    <a href="/blog/2024/01/02/post">Blog</a>
+    <a href="/pricing">Pricing</a>
+    <a href="mailto:hi@acme.test">Mail</a>
+    <a href="https://other.test/about">Other about</a>
+    <a href="/company/about-us">About us</a>
+    <a href="/brochure.pdf">Products PDF</a>
+    <a href="https://shop.acme.test/products">Shop</a>
+    <a href="/solutions#top">Solutions</a>
+    <a href="/solutions">Solutions again</a>
+    <a href="/">Home</a>
+    <a href="/en/customers">Customers</a>
+    <a href="/x">What we do</a>
+  </nav></body></html>`
+
+  it("picks same-site about / product / pricing / customers pages, best kind first, one per kind first", () => {
+    expect(findExtraPages(home, "https://www.acme.test/", 2)).toEqual(["https://www.acme.test/company/about-us", "https://www.acme.test/solutions"])
+    expect(findExtraPages(home, "https://www.acme.test/", 5)).toEqual([
+      "https://www.acme.test/company/about-us",
+      "https://www.acme.test/solutions",
+      "https://www.acme.test/pricing",
+      "https://www.acme.test/en/customers",
+      "https://www.acme.test/x"
+    ])
+    expect(findExtraPages(home, "https://www.acme.test/", 0)).toEqual([])
+    expect(findExtraPages("<p>no links</p>", "https://acme.test/", 2)).toEqual([])
+  })
+})
+
+describe("combinePageTexts", () => {
+  it("gives what a short page leaves to the longer ones", () => {
+    expect(allocateBudget([10, 1000, 1000], 310)).toEqual([10, 150, 150])
+    expect(allocateBudget([10, 20], 1000)).toEqual([10, 20])
+    expect(allocateBudget([500, 500], 0)).toEqual([0, 0])
+  })
+
+  it("stays within the budget, separators included, cutting at word boundaries", () => {
+    const long = (word: string) => Array.from({ length: 200 }, () => word).join(" ")
+    const combined = combinePageTexts(["Short hero.", long("about"), long("pricing")], 300)
+    expect(combined.length).toBeLessThanOrEqual(300)
+    expect(combined.startsWith("Short hero.\n\nabout")).toBe(true)
+    expect(combined).toContain("pricing")
+    expect(combined).not.toMatch(/\b(abou|pricin)$/)
+    expect(combinePageTexts(["", "  "], 100)).toBe("")
+    expect(combinePageTexts(["abc"], 0)).toBe("")
+    expect(truncateText("one two three", 9)).toBe("one two")
+  })
+})
+
+describe("retry rules", () => {
+  it("reads Retry-After as seconds or a date", () => {
+    expect(parseRetryAfter("3", 0)).toBe(3000)
+    expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT"))).toBe(10_000)
+    expect(parseRetryAfter("soon", 0)).toBeUndefined()
+    expect(parseRetryAfter(undefined, 0)).toBeUndefined()
+  })
+
+  it("retries only what is transient", () => {
+    expect(isRetryable("Timeout", null)).toBe(true)
+    expect(isRetryable("ConnectionReset", null)).toBe(true)
+    for (const status of [408, 429, 500, 502, 503]) expect(isRetryable("HttpStatus", status)).toBe(true)
+    for (const status of [400, 401, 403, 404, 410]) expect(isRetryable("HttpStatus", status)).toBe(false)
+    for (const reason of ["DnsFailure", "ConnectionRefused", "BlockedAddress", "NotHtml", "TooLarge", "RobotsDisallowed", "RedirectLoop"]) {
+      expect(isRetryable(reason, null), reason).toBe(false)
+    }
+    expect(new ScrapeError({ reason: "HttpStatus", message: "x", httpStatus: 503 }).retryable).toBe(true)
+  })
+
+  it("classifies transport failures by their code, however deeply wrapped", () => {
+    const coded = (code: string) => Object.assign(new Error(code), { code })
+    expect(classifyTransportError({ cause: coded("ECONNREFUSED") }, "u").reason).toBe("ConnectionRefused")
+    expect(classifyTransportError(new AggregateError([coded("ECONNREFUSED"), coded("ECONNREFUSED")]), "u").reason).toBe("ConnectionRefused")
+    expect(classifyTransportError({ cause: { cause: coded("UND_ERR_SOCKET") } }, "u").reason).toBe("ConnectionReset")
+    expect(classifyTransportError(coded("UND_ERR_CONNECT_TIMEOUT"), "u").reason).toBe("Timeout")
+    expect(classifyTransportError(coded("CERT_HAS_EXPIRED"), "u").reason).toBe("TlsError")
+    expect(classifyTransportError(coded("ERR_TLS_CERT_ALTNAME_INVALID"), "u").reason).toBe("TlsError")
+    expect(classifyTransportError(coded("HPE_INVALID_CONSTANT"), "u").reason).toBe("InvalidResponse")
+    expect(classifyTransportError(new Error("what"), "u").reason).toBe("Unknown")
+  })
+})
+
+describe("domains", () => {
+  it("accepts host names only and lists the candidate origins", () => {
+    expect(normalizeDomain(" Acme.COM. ")).toBe("acme.com")
+    expect(normalizeDomain("münchen.de")).toBe("xn--mnchen-3ya.de")
+    expect(normalizeDomain("acme.com/path")).toBeUndefined()
+    expect(normalizeDomain("acme.com:8080")).toBeUndefined()
+    expect(normalizeDomain("user@acme.com")).toBeUndefined()
+    expect(normalizeDomain("two words.com")).toBeUndefined()
+    expect(normalizeDomain("")).toBeUndefined()
+    expect(homepageCandidates("acme.com")).toEqual(["https://acme.com/", "https://www.acme.com/", "http://acme.com/", "http://www.acme.com/"])
+    expect(homepageCandidates("www.acme.com")).toEqual(["https://www.acme.com/", "http://www.acme.com/"])
+  })
+})
+
+describe("pinned dispatcher", () => {
+  it.scopedLive("connects a name only to the addresses pinned for it", () =>
+    Effect.gen(function* () {
+      const server = http.createServer((_, res) => res.end("pinned ok"))
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => { server.closeAllConnections(); server.close() })
+      )
+      const port = (server.address() as AddressInfo).port
+      const pins = new Map<string, ReadonlyArray<string>>()
+      const client = NodeHttpClient.makeUndici(yield* makePinnedDispatcher(pins, { connectTimeoutMs: 2000 }))
+      const get = (host: string) =>
+        client.get(`http://${host}:${port}/`).pipe(Effect.flatMap((r) => r.text), Effect.scoped, Effect.either)
+
+      const unpinned = yield* get("pinned.test")
+      expect(Either.isLeft(unpinned) && classifyTransportError(unpinned.left, "u").reason).toBe("BlockedAddress")
+      pins.set("pinned.test", ["127.0.0.1"])
+      expect(yield* get("pinned.test")).toEqual(Either.right("pinned ok"))
+      pins.set("other.test", ["::1", "127.0.0.1"])
+      const dualStack = yield* get("other.test")
+      // Either family may win the race; what matters is that only pinned addresses are tried.
+      expect(Either.isRight(dualStack) || classifyTransportError(dualStack.left, "u").reason === "ConnectionRefused").toBe(true)
+    }))
+})
