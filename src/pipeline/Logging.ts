@@ -1,4 +1,4 @@
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { Cause, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import { LogConfig } from "../config/LogConfig.js"
 import type { ProgressMode } from "./ProgressDisplay.js"
 
@@ -13,8 +13,16 @@ export const resolveLogMode = Effect.map(LogConfig, (config): { mode: ProgressMo
   level: levels[config.level]
 }))
 
-const stderrJson = Logger.map(Logger.jsonLogger, (line) => {
-  process.stderr.write(line + "\n")
+/** Flat JSON lines (`{"timestamp","level","message",...annotations}`), the shape log shippers index best. */
+const stderrJson = Logger.make(({ annotations, cause, date, logLevel, message }) => {
+  const entry: Record<string, unknown> = {
+    timestamp: date.toISOString(),
+    level: logLevel.label.toLowerCase(),
+    message: Array.isArray(message) ? message.map(String).join(" ") : String(message)
+  }
+  for (const [key, value] of HashMap.toEntries(annotations)) entry[key] = value
+  if (!Cause.isEmpty(cause)) entry.cause = Cause.pretty(cause)
+  process.stderr.write(JSON.stringify(entry) + "\n")
 })
 
 const stderrPretty = Logger.map(Logger.logfmtLogger, (line) => {

@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Deferred, Effect, Exit, Fiber, Option } from "effect"
+import { Cause, Console, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
@@ -36,6 +36,11 @@ const stageOption = (raw: Option.Option<string>, flag: string) =>
         : Effect.succeed(parsed)
     }
   })
+
+const isEmbeddedLocked = (error: unknown) => {
+  const tagged = error as { _tag?: string; reason?: string }
+  return tagged._tag === "DatabaseError" && tagged.reason === "Locked"
+}
 
 const options = {
   input: Options.file("input").pipe(
@@ -115,7 +120,12 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
           }
           return mode === "tty" || summary._tag === "DryRun" ? Console.log(formatSummary(summary)) : Effect.void
         }),
-        Effect.provide(PipelineLayer)
+        Effect.provide(PipelineLayer),
+        // The embedded database admits one process: --wait queues behind it as behind the server's advisory lock.
+        Effect.retry({
+          schedule: Schedule.spaced("1 second"),
+          while: (error) => pipelineOptions.wait && isEmbeddedLocked(error)
+        })
       )
     ).pipe(Effect.provide(loggerLayer(mode, level)))
   })
@@ -170,7 +180,17 @@ const main = Effect.gen(function* () {
   yield* cli(process.argv).pipe(Effect.withConfigProvider(provider))
 }).pipe(
   Effect.tapErrorCause((cause) =>
-    Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => process.stderr.write(`error: ${errorMessage(cause)}\n`))
+    Cause.isInterruptedOnly(cause)
+      ? Effect.void
+      : Effect.sync(() => {
+          const message = errorMessage(cause)
+          const json = process.env.LOG_FORMAT === "json" || (process.env.LOG_FORMAT !== "pretty" && !process.stderr.isTTY)
+          process.stderr.write(
+            json
+              ? JSON.stringify({ timestamp: new Date().toISOString(), level: "error", message, exit_code: exitCodeForCause(cause) }) + "\n"
+              : `error: ${message}\n`
+          )
+        })
   ),
   Effect.provide(NodeContext.layer)
 )

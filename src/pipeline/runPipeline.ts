@@ -28,6 +28,8 @@ import { type CompanyStage, type StageName, stageNames } from "./StageName.js"
 import type { RunSummary } from "./RunSummary.js"
 
 const REJECT_FLUSH_SIZE = 500
+
+const isPresent = <A>(a: A | null): a is A => a !== null
 const STAGE_BUFFER = 64
 
 export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName> => {
@@ -264,6 +266,17 @@ const executeRun = (args: {
     yield* Effect.logInfo("run started").pipe(
       Effect.annotateLogs({ event: "run.start", input: args.inputPath, resumed: args.resumed, stages: [...stages].join(",") })
     )
+    const logStageFinish = (stage: StageName) => {
+      const c = counters.get(stage)
+      return Effect.logInfo(`${stage} ${c.status}`).pipe(
+        Effect.annotateLogs({ event: "stage.finish", stage, status: c.status, total: c.total, done: c.done, failed: c.failed, skipped: c.skipped })
+      )
+    }
+    yield* Effect.forEach(
+      stageNames.filter((s) => stages.has(s)),
+      (stage) => Effect.logInfo(`${stage} started`).pipe(Effect.annotateLogs({ event: "stage.start", stage, total: counters.get(stage).total })),
+      { discard: true }
+    )
 
     yield* runProgressDisplay({
       mode: context.mode,
@@ -306,10 +319,13 @@ const executeRun = (args: {
       ),
       options.limit === undefined ? (s) => s : Stream.take(options.limit),
       Stream.interruptWhen(Deferred.await(context.shutdown)),
-      Stream.ensuring(Effect.sync(() => {
-        counters.finish("load", "succeeded")
-        counters.finish("clean", "succeeded")
-      }))
+      Stream.ensuring(
+        Effect.suspend(() => {
+          counters.finish("load", "succeeded")
+          counters.finish("clean", "succeeded")
+          return Effect.forEach(["load", "clean"] as const, logStageFinish, { discard: true })
+        })
+      )
     )
 
     const skipCompany = (company: CleanCompany) => {
@@ -319,8 +335,13 @@ const executeRun = (args: {
       return company
     }
 
+    // After SIGINT/SIGTERM no company starts a stage: in-flight ones finish, waiting ones stay for --resume
+    // (their fetched pages are already in the scrape cache).
+    const stopping = Deferred.isDone(context.shutdown)
+
     const scrapeStep = (company: CleanCompany) =>
       Effect.gen(function* () {
+        if (yield* stopping) return null
         if (!stages.has("scrape")) {
           const stored = yield* scrapeStore.fresh(company.domain, Number.POSITIVE_INFINITY)
           return { company, scrape: Option.getOrNull(stored), scrapeItem: null }
@@ -336,6 +357,7 @@ const executeRun = (args: {
 
     const enrichStep = (scraped: { company: CleanCompany; scrape: ScrapeResult | null; scrapeItem: ItemRecord | null }) =>
       Effect.gen(function* () {
+        if (yield* stopping) return null
         const input = mergeCompany(scraped.company, scraped.scrape)
         if (stages.has("merge")) counters.add("merge", "done")
         if (!stages.has("enrich")) return { ...scraped, enrichment: { _tag: "NotEnriched" } } satisfies InFlight
@@ -377,8 +399,10 @@ const executeRun = (args: {
         return false
       }),
       Stream.mapEffect(scrapeStep, { concurrency: scraperSettings.concurrency, unordered: true }),
+      Stream.filter(isPresent),
       Stream.buffer({ capacity: STAGE_BUFFER }),
       Stream.mapEffect(enrichStep, { concurrency: llmSettings.concurrency, unordered: true }),
+      Stream.filter(isPresent),
       Stream.groupedWithin(PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS),
       Stream.mapEffect((chunk) => persistBatch(Chunk.toReadonlyArray(chunk))),
       Stream.runDrain,
@@ -389,6 +413,7 @@ const executeRun = (args: {
     for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
       if (stages.has(stage)) counters.finish(stage, interrupted ? "interrupted" : "succeeded")
     }
+    yield* Effect.forEach((["scrape", "merge", "enrich", "persist"] as const).filter((s) => stages.has(s)), logStageFinish, { discard: true })
     yield* writeStages
     const failures = yield* runs.failuresByKind(runId)
     const tokens = yield* runs.tokens(runId)

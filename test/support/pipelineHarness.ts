@@ -1,0 +1,73 @@
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { DatabaseLive } from "../../src/db/Database.js"
+import { configFrom } from "./TestDatabase.js"
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * The real CLI (`pnpm pipeline` without pnpm/tsx wrappers, so signals reach the program itself) as a child
+ * process, in `cwd` so no developer's .env is read, with exactly `env` (plus PATH/HOME).
+ */
+export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) => {
+  const child = spawn(
+    process.execPath,
+    ["--import", path.join(repoRoot, "node_modules/tsx/dist/loader.mjs"), path.join(repoRoot, "src/pipeline/main.ts"), ...args],
+    { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_FORMAT: "json", ...env }, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+  const done = new Promise<CliResult>((resolve) => {
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  return { child, done, output: () => ({ stdout, stderr }) }
+}
+
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) =>
+  Effect.promise(() => startCli(args, env, cwd).done)
+
+/** Resolves once `check` holds, polling every 10 ms; rejects after `timeoutMs`. */
+export const waitUntil = (check: () => boolean, timeoutMs = 60_000) =>
+  new Promise<void>((resolve, reject) => {
+    const started = Date.now()
+    const tick = () => {
+      if (check()) return resolve()
+      if (Date.now() - started > timeoutMs) return reject(new Error("condition not reached in time"))
+      setTimeout(tick, 10)
+    }
+    tick()
+  })
+
+export const killed = (child: ChildProcess, signal: NodeJS.Signals) => {
+  child.kill(signal)
+}
+
+/** Runs `query` against the database `env` points at, opening and closing it (the embedded one admits one process). */
+export const withDatabase = <A, E>(env: Record<string, string>, query: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return yield* query(sql)
+  }).pipe(Effect.provide(DatabaseLive.pipe(Layer.provide(configFrom(env)))), Effect.scoped)
+
+/** What a run leaves in `companies`, without ids and timestamps: two equivalent runs give equal snapshots. */
+export const companiesSnapshot = (env: Record<string, string>) =>
+  withDatabase(env, (sql) =>
+    sql<Record<string, unknown>>`
+      SELECT domain, company_name, country_raw, country_code, employee_count, industry_raw, website_url,
+        scraping_status, md5(coalesce(website_text_snippet, '')) AS text_md5, enrichment_status, icp_fit_score, segment,
+        primary_use_case, risk_flags, personalized_pitch, score_rationale, confidence, enrichment_error_kind
+      FROM companies ORDER BY domain`
+  )
