@@ -32,7 +32,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
           clearOnComplete: false,
           hideCursor: true,
           stream: process.stderr,
-          format: "{stage} {bar} {value}/{total} | failed {failed} skipped {skipped} | {rate}/s | ETA {etaText}",
+          format: "{stage} {bar} {value}/{total} | failed {failed} skipped {skipped} | {rate}/s | {etaText}",
           barsize: 24,
           fps: 5
         },
@@ -51,7 +51,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
             failed: c.failed,
             skipped: c.skipped,
             rate,
-            etaText: c.status !== "running" ? c.status : etaSeconds === null ? "-" : `${etaSeconds}s`
+            etaText: c.status !== "running" ? c.status : etaSeconds === null ? "ETA -" : `ETA ${etaSeconds}s`
           }
           if (!bar) {
             bar = multibar.create(Math.max(c.total, 1), value, payload)

@@ -197,6 +197,7 @@ const main = Effect.gen(function* () {
 
 NodeRuntime.runMain(main, {
   disableErrorReporting: true,
+  disablePrettyLogger: true,
   teardown: (exit, onExit) => {
     if (signal) return onExit(signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted)
     onExit(Exit.isSuccess(exit) ? exitCode : exitCodeForCause(exit.cause))

@@ -202,7 +202,7 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
     return yield* executeRun({ runId, inputPath, options, stages, context, validation, resumed: Option.isSome(existing) }).pipe(
       Effect.annotateLogs("run_id", runId)
     )
-  }).pipe(Effect.withSpan("pipeline.run"))
+  }).pipe(Effect.scoped, Effect.withSpan("pipeline.run"))
 
 const executeRun = (args: {
   runId: number
