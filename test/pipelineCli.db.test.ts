@@ -154,7 +154,8 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
       Effect.gen(function* () {
         const w = yield* world
         const db = yield* freshDatabaseEnv
-        const slow = { CONCURRENT_LLM_CALLS: "1" }
+        const slowLlm = yield* startFakeLlmServer({ latencyMs: 300 })
+        const slow = { CONCURRENT_LLM_CALLS: "1", OPENAI_BASE_URL: slowLlm.url }
         const first = startCli(["--input", w.csv], w.env(db, slow), w.dir)
         yield* Effect.promise(() => waitUntil(() => first.output().stderr.includes('"run.start"')))
         const second = yield* runCli(["--input", w.csv], w.env(db), w.dir)
@@ -184,7 +185,7 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
         fs.writeFileSync(badCsv, "name,website\nAcme,acme.com\n")
         const missing = yield* runCli(["--input", badCsv], w.env(db), w.dir)
         expect(missing.code).toBe(2)
-        expect(missing.stderr).toMatch(/domain/)
+        expect(missing.stderr).toMatch(/lacks required columns company_name.*columns found: \\"name\\"/)
 
         const badConfig = yield* runCli(["--input", w.csv], w.env(db, { CONCURRENT_LLM_CALLS: "many" }), w.dir)
         expect(badConfig.code).toBe(2)

@@ -374,7 +374,7 @@ const executeRun = (args: {
     const persistBatch = (batch: ReadonlyArray<InFlight>) =>
       sql.withTransaction(
         Effect.gen(function* () {
-          const records: Array<CompanyRecord> = batch.map((b) => ({ company: b.company, scrape: b.scrapeItem ? b.scrape : null, enrichment: b.enrichment }))
+          const records: Array<CompanyRecord> = batch.map((b) => ({ company: b.company, scrape: b.scrape, enrichment: b.enrichment }))
           if (stages.has("persist")) yield* writer.upsertBatch(records)
           const items: Array<ItemRecord> = []
           for (const b of batch) {

@@ -4,9 +4,9 @@ import { type FixtureSite, html, htmlPage } from "./fixtureSites.js"
 const industries = ["Software", "Logistics", "Financial Services", "Healthcare", "Retail", "Manufacturing"]
 const countries = ["US", "United Kingdom", "Germany", "France", "USA", "Canada"]
 
-export const companyDomain = (i: number) => `co-${String(i).padStart(5, "0")}.example`
+export const companyDomain = (i: number) => `co-${String(i).padStart(5, "0")}.com`
 
-/** A CSV of `count` companies with domains co-00001.example…, spread over segments, industries and countries. */
+/** A CSV of `count` companies with domains co-00001.com…, spread over segments, industries and countries. */
 export const writeCompaniesCsv = (file: string, count: number, from = 1) => {
   const lines = ["company_name,domain,country,employee_count,industry_raw"]
   for (let i = from; i < from + count; i++) {
@@ -21,9 +21,9 @@ const about =
   "We build an AI automation platform for operations teams: workflows, integrations with your CRM and ERP, " +
   "and dashboards that show where time goes. Customers in logistics and finance cut manual data entry by half. "
 
-/** The website of every `co-N.example`: a homepage and an about page. */
+/** The website of every `co-N.com`: a homepage and an about page. */
 export const companySite = (host: string): FixtureSite | undefined => {
-  const match = /^co-(\d+)\.example$/.exec(host)
+  const match = /^co-(\d+)\.com$/.exec(host)
   if (!match) return undefined
   return {
     routes: {

@@ -66,7 +66,7 @@ export const withDatabase = <A, E>(env: Record<string, string>, query: (sql: Sql
 export const companiesSnapshot = (env: Record<string, string>) =>
   withDatabase(env, (sql) =>
     sql<Record<string, unknown>>`
-      SELECT domain, company_name, country_raw, country_code, employee_count, industry_raw, website_url,
+      SELECT domain, company_name, country, country_code, employee_count, industry_raw, website_url,
         scraping_status, md5(coalesce(website_text_snippet, '')) AS text_md5, enrichment_status, icp_fit_score, segment,
         primary_use_case, risk_flags, personalized_pitch, score_rationale, confidence, enrichment_error_kind
       FROM companies ORDER BY domain`
