@@ -13,10 +13,13 @@ const { env, options } = JSON.parse(process.argv[2]!) as { env: Record<string, s
 const program = Effect.gen(function* () {
   const shutdown = yield* Deferred.make<void>()
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const summary = yield* runPipeline({ ...defaultPipelineOptions, ...options }, { mode: "json", shutdown, progressIntervalMs: 60_000 })
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
   return {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     stages: summary._tag === "Completed" ? summary.stages : null,
     status: summary._tag === "Completed" ? summary.status : "dry-run"

@@ -42,6 +42,7 @@ const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:543
 
 interface ChildResult {
   readonly seconds: number
+  readonly cpuSeconds: number
   readonly maxRssMb: number
   readonly status: string
 }
@@ -87,7 +88,7 @@ const runChild = (env: Record<string, string>, options: Record<string, unknown>)
   Effect.sync(() => {
     const out = execFileSync(
       process.execPath,
-      ["--import", "tsx", path.join(here, "_pipelineRun.ts"), JSON.stringify({ env, options })],
+      [...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), "--import", "tsx", path.join(here, "_pipelineRun.ts"), JSON.stringify({ env, options })],
       { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024 }
     )
     return JSON.parse(out.trim().split("\n").pop()!) as ChildResult
@@ -131,7 +132,7 @@ const program = Effect.gen(function* () {
   const ideal = Math.max(scrapeIdeal, enrichIdeal)
   const ratioA = streamed.seconds / ideal
   console.log(
-    `(a) streamed:   ${streamed.seconds.toFixed(2)} s; ${responses} site responses (ideal ${scrapeIdeal.toFixed(2)} s), ` +
+    `(a) streamed:   ${streamed.seconds.toFixed(2)} s (CPU ${streamed.cpuSeconds.toFixed(1)} s); ${responses} site responses (ideal ${scrapeIdeal.toFixed(2)} s), ` +
       `${llmCalls} LLM calls (ideal ${enrichIdeal.toFixed(2)} s); wall/ideal = ${ratioA.toFixed(3)} (target ≤ 1.2) ${verdict(ratioA <= 1.2)}`
   )
 
