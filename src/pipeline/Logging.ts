@@ -1,6 +1,7 @@
 import { Cause, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import { LogConfig } from "../config/LogConfig.js"
 import type { ProgressMode } from "./ProgressDisplay.js"
+import { writeTerminalLine } from "./TerminalSink.js"
 
 const levels = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error } as const
 
@@ -25,9 +26,7 @@ const stderrJson = Logger.make(({ annotations, cause, date, logLevel, message })
   process.stderr.write(JSON.stringify(entry) + "\n")
 })
 
-const stderrPretty = Logger.map(Logger.logfmtLogger, (line) => {
-  process.stderr.write(line + "\n")
-})
+const stderrPretty = Logger.map(Logger.logfmtLogger, writeTerminalLine)
 
 export const loggerLayer = (mode: ProgressMode, level: LogLevel.LogLevel) =>
   Layer.merge(

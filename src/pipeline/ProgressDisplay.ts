@@ -2,6 +2,7 @@ import { MultiBar, Presets, type SingleBar } from "cli-progress"
 import { Effect, Schedule } from "effect"
 import type { StageCounters } from "./StageCounters.js"
 import type { StageName } from "./StageName.js"
+import { redirectTerminalLines } from "./TerminalSink.js"
 
 export type ProgressMode = "tty" | "json"
 
@@ -62,6 +63,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
         }
       }
       const timer = setInterval(update, 200)
+      redirectTerminalLines((line) => multibar.log(line + "\n"))
       return { multibar, timer, update }
     }),
     ({ multibar, timer, update }) =>
@@ -69,6 +71,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
         clearInterval(timer)
         update()
         multibar.stop()
+        redirectTerminalLines(undefined)
       })
   )
 
