@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import iconv from "iconv-lite"
 import { createHash } from "node:crypto"
 import * as zlib from "node:zlib"
@@ -7,7 +7,8 @@ import type { ScraperSettings } from "../src/config/ScraperConfig.js"
 import type { ScrapeResult } from "../src/schema/ScrapeResult.js"
 import { Scraper, scraperLayer } from "../src/stages/scrape/Scraper.js"
 import { ScraperTuning } from "../src/stages/scrape/ScraperTuning.js"
-import { type FixtureSites, type FixtureSitesOptions, html, htmlPage, startFixtureSites } from "./support/fixtureSites.js"
+import { parseConnectTo } from "../src/config/ScraperConfig.js"
+import { type FixtureSites, type FixtureSitesOptions, html, htmlPage, startFixtureSites, startGeneratedSites } from "./support/fixtureSites.js"
 
 const UA = "CommonForge Lead Scorer/1.0"
 
@@ -20,7 +21,8 @@ const settings: ScraperSettings = {
   allowPrivateNetworks: true,
   maxBytes: 200_000,
   extraPages: 2,
-  maxAgeDays: 7
+  maxAgeDays: 7,
+  connectTo: null
 }
 
 const fastTuning = Layer.succeed(ScraperTuning, {
@@ -515,5 +517,72 @@ describe("Scraper", () => {
             for (const domain of domains) expect(sites.peakInFlight(domain)).toBe(1)
           })
       ))
+  })
+
+  describe("SCRAPER_CONNECT_TO (Scraper.Default, as the CLI builds it)", () => {
+    /** Scraper.Default on nothing but configuration, as the pipeline gets it. */
+    const withConfigured = <A>(env: Record<string, string>, body: (scraper: Scraper) => Effect.Effect<A>) =>
+      Effect.flatMap(Scraper, body).pipe(
+        Effect.provide(Scraper.Default.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
+      )
+
+    it.scopedLive("sends every site to one server by Host header, skipping DNS, for every scheme and page", () =>
+      Effect.gen(function* () {
+        const sites = yield* startGeneratedSites({ count: 3, latencyMs: 5 })
+        expect(sites.domains).toEqual(["site-0001.example", "site-0002.example", "site-0003.example"])
+        expect(sites.env).toEqual({ SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`, SCRAPER_ALLOW_PRIVATE_NETWORKS: "true" })
+        const results = yield* withConfigured({ ...sites.env, SCRAPER_CONCURRENCY: "2" }, (scraper) =>
+          Effect.forEach([...sites.domains, "unknown.example"], (d) => scraper.scrape(d), { concurrency: "unbounded" })
+        )
+        for (const [index, result] of results.slice(0, 3).entries()) {
+          const domain = sites.domains[index]!
+          expect(result).toMatchObject({
+            domain,
+            status: "success",
+            finalUrl: `https://${domain}/`,
+            pages: [
+              { url: `https://${domain}/`, httpStatus: 200 },
+              { url: `https://${domain}/about`, httpStatus: 200 },
+              { url: `https://${domain}/platform`, httpStatus: 200 }
+            ]
+          })
+          expect(result.text).toContain(`Company ${index + 1} was founded in`)
+          expect(result.text).not.toContain("We use cookies")
+        }
+        // Not a DNS failure: the name is never resolved, the server answers 404 for a host it does not know.
+        expectFailure(results[3]!, "HttpStatus", { httpStatus: 404, finalUrl: "https://unknown.example/" })
+        expect(sites.requests()).toBe(3 * 4 + 2)
+        expect(sites.peakPerHost()).toBe(1)
+        expect(sites.peakInFlight()).toBeLessThanOrEqual(2)
+      }))
+
+    it.scopedLive("applies the address guard to the target, not to the site's name", () =>
+      Effect.gen(function* () {
+        const sites = yield* startGeneratedSites({ count: 1 })
+        const result = yield* withConfigured({ SCRAPER_CONNECT_TO: sites.connectTo }, (scraper) => scraper.scrape(sites.domains[0]!))
+        expectFailure(result, "BlockedAddress", { retryable: false })
+        expect(result.errorMessage).toContain("127.0.0.1")
+        expect(sites.requests()).toBe(0)
+      }))
+
+    it.scopedLive("dials a named target at the addresses the guard checked", () =>
+      Effect.gen(function* () {
+        const sites = yield* startGeneratedSites({ count: 1 })
+        const result = yield* withConfigured(
+          { SCRAPER_CONNECT_TO: `localhost:${sites.port}`, SCRAPER_ALLOW_PRIVATE_NETWORKS: "true", SCRAPER_EXTRA_PAGES: "0" },
+          (scraper) => scraper.scrape(sites.domains[0]!)
+        )
+        expect(result).toMatchObject({ status: "success", finalUrl: `https://${sites.domains[0]}/` })
+        expect(sites.requests()).toBe(2)
+      }))
+
+    it("reads HOST:PORT", () => {
+      expect(parseConnectTo("127.0.0.1:8080")).toEqual({ host: "127.0.0.1", port: 8080 })
+      expect(parseConnectTo(" Fixture.Local:80 ")).toEqual({ host: "fixture.local", port: 80 })
+      expect(parseConnectTo("[::1]:3000")).toEqual({ host: "::1", port: 3000 })
+      for (const bad of ["127.0.0.1", "http://127.0.0.1:80", "127.0.0.1:0", "127.0.0.1:70000", "::1:80", "[x]:80", "a b:80", ""]) {
+        expect(parseConnectTo(bad), bad).toBeUndefined()
+      }
+    })
   })
 })

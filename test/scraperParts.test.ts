@@ -10,7 +10,9 @@ import { classifyTransportError } from "../src/stages/scrape/classifyTransportEr
 import { allocateBudget, combinePageTexts, truncateText } from "../src/stages/scrape/combinePageTexts.js"
 import { decodeHtml, encodingForLabel } from "../src/stages/scrape/decodeHtml.js"
 import { decompressBody } from "../src/stages/scrape/decompressBody.js"
-import { findExtraPages } from "../src/stages/scrape/findExtraPages.js"
+import { findExtraPages, linksOf } from "../src/stages/scrape/findExtraPages.js"
+import { type PageInput, processPage } from "../src/stages/scrape/processPage.js"
+import { pageWorkerStatus, runPage } from "../src/stages/scrape/runPage.js"
 import { makePinnedDispatcher } from "../src/stages/scrape/pinnedDispatcher.js"
 import { parseRobots, userAgentTokens } from "../src/stages/scrape/RobotsRules.js"
 import { isRetryable, ScrapeError } from "../src/stages/scrape/ScrapeError.js"
@@ -172,6 +174,75 @@ describe("findExtraPages", () => {
     expect(findExtraPages(home, "https://www.acme.test/", 0)).toEqual([])
     expect(findExtraPages("<p>no links</p>", "https://acme.test/", 2)).toEqual([])
   })
+})
+
+describe("linksOf", () => {
+  it("finds links and their texts past comments, scripts and odd markup, in one forward scan", () => {
+    const html = `<base href="/en/"><!-- <a href="/commented">x</a> --><script>var s = '<a href="/scripted">'</script>
+      <A HREF='/about?x=1&amp;y=2' class=nav>About <b>us</b></A><a name=anchor>no href</a><a href=/plain>Plain</a>
+      <a href="/unclosed">Unclosed <a title='>' href="/quoted">Quoted &eacute;</a><style>a{}</style><a href="/last">Last`
+    expect(linksOf(html)).toEqual({
+      baseHref: "/en/",
+      links: [
+        { href: "/about?x=1&y=2", text: "About  us " },
+        { href: "/plain", text: "Plain" },
+        { href: "/unclosed", text: "Unclosed " },
+        { href: "/quoted", text: "Quoted é" },
+        { href: "/last", text: "Last" }
+      ]
+    })
+    expect(linksOf(`<a href="/x">x</a><!-- never closed <a href="/y">y</a>`).links.map((l) => l.href)).toEqual(["/x"])
+    expect(linksOf(`<script>${"<a href=/z>".repeat(5)}`).links).toEqual([])
+  })
+})
+
+describe("processPage", () => {
+  const input = (body: string | Uint8Array, extra: Partial<PageInput> = {}): PageInput => ({
+    url: "https://acme.test/",
+    bytes: typeof body === "string" ? Buffer.from(body) : body,
+    contentType: "text/html; charset=utf-8",
+    mediaType: "text/html",
+    contentEncoding: undefined,
+    maxBytes: 100_000,
+    maxTextLength: 3000,
+    withHeadline: true,
+    extraPages: 2,
+    ...extra
+  })
+  const home = `<html><head><title>Acme Robotics</title><meta name="description" content="Robots for warehouses"></head>
+    <body><nav><a href="/about">About</a><a href="/pricing">Pricing</a></nav><main><p>Acme builds picking robots.</p></main></body></html>`
+
+  it("decodes, extracts the text (headline first on the homepage) and picks the extra pages", () => {
+    const page = processPage(input(zlib.gzipSync(home), { contentEncoding: "gzip" }))
+    expect(page._tag).toBe("Page")
+    if (page._tag !== "Page") return
+    expect(page.text.startsWith("Acme Robotics\nRobots for warehouses\n")).toBe(true)
+    expect(page.text).toContain("Acme builds picking robots.")
+    expect(page.links).toEqual(["https://acme.test/about", "https://acme.test/pricing"])
+    const extra = processPage(input(home, { withHeadline: false, extraPages: 0 }))
+    expect(extra).toMatchObject({ _tag: "Page", links: [] })
+    if (extra._tag === "Page") expect(extra.text.startsWith("Acme Robotics")).toBe(false)
+  })
+
+  it("says why a body is unusable", () => {
+    expect(processPage(input("%PDF-1.7 ...", { contentType: undefined, mediaType: undefined }))).toMatchObject({ _tag: "Unusable", reason: "NotHtml" })
+    expect(processPage(input(home, { contentType: undefined, mediaType: undefined }))._tag).toBe("Page")
+    expect(processPage(input("not gzip", { contentEncoding: "gzip" }))).toMatchObject({ _tag: "Unusable", reason: "DecodeError" })
+    expect(processPage(input(zlib.gzipSync(Buffer.alloc(500_000, 32)), { contentEncoding: "gzip" }))).toMatchObject({
+      _tag: "Unusable",
+      reason: "TooLarge"
+    })
+  })
+
+  it.effect("gives the same answer from the worker thread", () =>
+    Effect.gen(function* () {
+      const latin = iconv.encode(home.replace("Acme builds", "Société Générale builds"), "latin1")
+      const inputs = [input(home), input(latin, { contentType: "text/html; charset=iso-8859-1" }), input("plain text", { mediaType: undefined })]
+      const answers = yield* Effect.forEach(inputs, runPage, { concurrency: "unbounded" })
+      expect(answers).toEqual(inputs.map(processPage))
+      expect(pageWorkerStatus()).toBe("running")
+      expect(answers[1]!._tag === "Page" && answers[1]!.text).toContain("Société Générale builds")
+    }))
 })
 
 describe("combinePageTexts", () => {

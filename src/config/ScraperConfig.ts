@@ -1,5 +1,35 @@
-import { Config } from "effect"
+import { Config, ConfigError, Either, Option } from "effect"
+import * as net from "node:net"
 import * as ConfigValue from "./ConfigValue.js"
+
+export interface ConnectTo {
+  readonly host: string
+  readonly port: number
+}
+
+/** `HOST:PORT` (IPv6 literal in brackets); undefined when malformed. */
+export const parseConnectTo = (raw: string): ConnectTo | undefined => {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/?#@[\]]+)):(\d{1,5})$/.exec(raw.trim())
+  if (!match) return undefined
+  const host = (match[1] ?? match[2])!.toLowerCase()
+  const port = Number(match[3])
+  if (port < 1 || port > 65535 || (match[1] !== undefined && net.isIP(host) !== 6)) return undefined
+  return { host, port }
+}
+
+/**
+ * SCRAPER_CONNECT_TO=HOST:PORT, like curl's --connect-to: every site connection goes to HOST:PORT over plain
+ * HTTP with the site's own Host header, and site names are not resolved. For test rigs that run the real CLI.
+ */
+const connectTo = Config.option(Config.string("SCRAPER_CONNECT_TO")).pipe(
+  Config.mapOrFail((raw) => {
+    if (Option.isNone(raw) || raw.value.trim() === "") return Either.right(null)
+    const parsed = parseConnectTo(raw.value)
+    return parsed
+      ? Either.right(parsed)
+      : Either.left(ConfigError.InvalidData([], `SCRAPER_CONNECT_TO: expected HOST:PORT, got '${raw.value}'`))
+  })
+)
 
 export const ScraperConfig = Config.all({
   timeoutSeconds: ConfigValue.number("SCRAPER_TIMEOUT", { min: 0.1, max: 600, default: 10 }),
@@ -10,7 +40,8 @@ export const ScraperConfig = Config.all({
   allowPrivateNetworks: ConfigValue.boolean("SCRAPER_ALLOW_PRIVATE_NETWORKS", false),
   maxBytes: ConfigValue.integer("SCRAPER_MAX_BYTES", { min: 1024, max: 1_000_000_000, default: 2_000_000 }),
   extraPages: ConfigValue.integer("SCRAPER_EXTRA_PAGES", { min: 0, max: 10, default: 2 }),
-  maxAgeDays: ConfigValue.number("SCRAPE_MAX_AGE", { min: 0, max: 3650, default: 7 })
+  maxAgeDays: ConfigValue.number("SCRAPE_MAX_AGE", { min: 0, max: 3650, default: 7 }),
+  connectTo
 })
 
 export type ScraperSettings = Config.Config.Success<typeof ScraperConfig>

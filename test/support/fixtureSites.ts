@@ -5,7 +5,8 @@ import * as net from "node:net"
 import { Worker } from "node:worker_threads"
 import { HostResolver } from "../../src/stages/scrape/HostResolver.js"
 import { ScrapeError } from "../../src/stages/scrape/ScrapeError.js"
-import { SiteAddressing } from "../../src/stages/scrape/SiteAddressing.js"
+import { SiteAddressing, withPathOf } from "../../src/stages/scrape/SiteAddressing.js"
+import { generatedDomain, generatedSite } from "./generatedSites.js"
 
 export interface FixtureResponse {
   readonly status?: number
@@ -176,6 +177,7 @@ export const fixtureSitesClient = (options: {
     resolve: (host) => {
       const explicit = options.addresses?.[host]
       if (explicit) return Effect.succeed(explicit)
+      if (net.isIP(host) !== 0) return Effect.succeed([host])
       if (siteFor(host)) return Effect.succeed([siteAddress])
       return Effect.fail(new ScrapeError({ reason: "DnsFailure", message: `${host} does not resolve (ENOTFOUND)` }))
     }
@@ -184,8 +186,7 @@ export const fixtureSitesClient = (options: {
     dial: (url) => {
       const site = siteFor(url.hostname)
       const reachable = site !== undefined && (url.protocol === "https:" ? site.https !== false : site.http !== false)
-      const target = new URL(`${url.pathname}${url.search}`, `http://127.0.0.1:${reachable ? options.port : options.refusedPort}`)
-      return { url: target, hostHeader: url.host }
+      return { url: withPathOf(`http://127.0.0.1:${reachable ? options.port : options.refusedPort}`, url), hostHeader: url.host }
     }
   }
   return {
@@ -247,6 +248,46 @@ export const startFixtureSitesInWorker = (options: {
       peakInFlight: () => Atomics.load(counters, 2),
       peakPerHost: () => Atomics.load(counters, 3),
       close: Effect.promise(() => worker.terminate()).pipe(Effect.asVoid)
+    }
+  })
+
+export interface GeneratedSitesOptions {
+  /** How many sites: `site-0001.example` up to `site-{count}.example` (see generatedSites.ts). */
+  readonly count: number
+  /** Wait before every response (robots.txt and 404s included). Default 0. */
+  readonly latencyMs?: number
+  /** Serve from a worker thread, so that the server's work does not load this thread (benches). Default false. */
+  readonly inWorker?: boolean
+}
+
+export interface GeneratedSites extends FixtureSitesHandle {
+  /** `site-0001.example`, ...: the domains to put in a CSV. */
+  readonly domains: ReadonlyArray<string>
+  /** `127.0.0.1:<port>`, the value for SCRAPER_CONNECT_TO. */
+  readonly connectTo: string
+  /** What a child process (the real CLI) needs to scrape these sites: SCRAPER_CONNECT_TO and the private-network allowance. */
+  readonly env: Readonly<Record<string, string>>
+}
+
+/**
+ * A fixture server for `count` generated company sites, routing by Host header, for tests and benches that run
+ * the real CLI: start it, then run the CLI with `env` (SCRAPER_CONNECT_TO=127.0.0.1:<port>). Closed with the scope.
+ */
+export const startGeneratedSites = (options: GeneratedSitesOptions): Effect.Effect<GeneratedSites, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const handle: FixtureSitesHandle = options.inWorker
+      ? yield* startFixtureSitesInWorker({
+          latencyMs: options.latencyMs ?? 0,
+          sitesModule: new URL("./generatedSites.ts", import.meta.url).href,
+          sitesExport: "generatedSite"
+        })
+      : yield* startFixtureSites({ latencyMs: options.latencyMs ?? 0, sites: generatedSite })
+    const connectTo = `127.0.0.1:${handle.port}`
+    return {
+      ...handle,
+      domains: Array.from({ length: options.count }, (_, i) => generatedDomain(i + 1)),
+      connectTo,
+      env: { SCRAPER_CONNECT_TO: connectTo, SCRAPER_ALLOW_PRIVATE_NETWORKS: "true" }
     }
   })
 

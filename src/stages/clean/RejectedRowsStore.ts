@@ -1,38 +1,55 @@
 import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import type { Rejection } from "./cleanRow.js"
+import type { RejectReason } from "./RejectReason.js"
 
 export interface RejectedRow {
   readonly lineNumber: number
+  /** The record as read, keyed by the file's header names. */
   readonly raw: Readonly<Record<string, string>>
-  readonly reason: string
+  readonly reason: RejectReason
   readonly message: string
   readonly duplicateOfLine: number | null
 }
 
-/** Every line clean turned away, per run: what the summary and `GET /runs/{id}/rejects` report. */
+/** Rows per INSERT: six parameters each, under PostgreSQL's 65,535 parameters per statement. */
+const ROWS_PER_STATEMENT = 5_000
+
+/** Every line clean turned away, per run (table rejected_rows): what the summary and `GET /runs/{id}/rejects` report. */
 export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("RejectedRowsStore", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
-    // A resumed run reads its input again: lines already recorded stay as they are.
-    const saveBatch = (runId: number, rows: ReadonlyArray<Rejection>) =>
-      rows.length === 0
-        ? Effect.void
-        : sql`
-            INSERT INTO rejected_rows ${sql.insert(
-              rows.map((r) => ({
-                run_id: runId,
-                line_number: r.lineNumber,
-                raw: JSON.stringify(r.raw),
-                reason: r.reason,
-                message: r.message,
-                duplicate_of_line: r.duplicateOfLine
-              }))
-            )}
-            ON CONFLICT (run_id, line_number) DO NOTHING`.pipe(Effect.asVoid, Effect.withSpan("clean.saveRejections"))
+    const insert = (runId: number, rows: ReadonlyArray<Rejection>) =>
+      sql`
+        INSERT INTO rejected_rows ${sql.insert(
+          rows.map((r) => ({
+            run_id: runId,
+            line_number: r.lineNumber,
+            raw: JSON.stringify(r.raw),
+            reason: r.reason,
+            message: r.message,
+            duplicate_of_line: r.duplicateOfLine
+          }))
+        )}
+        ON CONFLICT (run_id, line_number) DO NOTHING`
 
-    const listByRun = (runId: number, page: { readonly limit: number; readonly offset: number }) =>
+    /** One multi-row INSERT per batch; a resumed run reads its input again, and lines already recorded stay as they are. */
+    const saveBatch = (runId: number, rows: ReadonlyArray<Rejection>): Effect.Effect<void, SqlError> => {
+      if (rows.length === 0) return Effect.void
+      if (rows.length <= ROWS_PER_STATEMENT) return Effect.asVoid(insert(runId, rows))
+      const slices = Array.from({ length: Math.ceil(rows.length / ROWS_PER_STATEMENT) }, (_, i) =>
+        rows.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)
+      )
+      return Effect.forEach(slices, (slice) => insert(runId, slice), { discard: true })
+    }
+
+    /** A page of a run's rejected lines in line order, with how many there are in all. */
+    const listByRun = (
+      runId: number,
+      page: { readonly limit: number; readonly offset: number }
+    ): Effect.Effect<{ total: number; rows: Array<RejectedRow> }, SqlError> =>
       Effect.all({
         total: sql<{ n: number }>`SELECT count(*)::int AS n FROM rejected_rows WHERE run_id = ${runId}`.pipe(
           Effect.map((r) => r[0]?.n ?? 0)
@@ -40,9 +57,14 @@ export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("Reje
         rows: sql<RejectedRow>`
           SELECT line_number AS "lineNumber", raw, reason, message, duplicate_of_line AS "duplicateOfLine"
           FROM rejected_rows WHERE run_id = ${runId}
-          ORDER BY line_number LIMIT ${page.limit} OFFSET ${page.offset}`
+          ORDER BY line_number LIMIT ${page.limit} OFFSET ${page.offset}`.pipe(Effect.map((rows) => [...rows]))
       })
 
-    return { saveBatch, listByRun } as const
-  })
+    return {
+      saveBatch: (runId: number, rows: ReadonlyArray<Rejection>) =>
+        saveBatch(runId, rows).pipe(Effect.withSpan("RejectedRowsStore.saveBatch", { attributes: { runId, rows: rows.length } })),
+      listByRun
+    } as const
+  }),
+  dependencies: []
 }) {}

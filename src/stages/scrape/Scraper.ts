@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Duration, Effect, Either, Layer, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Layer, Scope } from "effect"
 import { createHash } from "node:crypto"
 import * as net from "node:net"
 import { ScraperConfig, type ScraperSettings } from "../../config/ScraperConfig.js"
@@ -9,33 +9,49 @@ import { makeFairSemaphore } from "../enrich/FairSemaphore.js"
 import { firstBlocked } from "./addressGuard.js"
 import { classifyTransportError } from "./classifyTransportError.js"
 import { combinePageTexts } from "./combinePageTexts.js"
-import { decodeHtml } from "./decodeHtml.js"
 import { decompressBody } from "./decompressBody.js"
-import { extractText } from "./extractText.js"
-import { findExtraPages, sameSite } from "./findExtraPages.js"
+import { sameSite } from "./findExtraPages.js"
 import { homepageCandidates, hostOf, normalizeDomain } from "./homepageCandidates.js"
 import { HostResolver } from "./HostResolver.js"
 import { makeKeyedMemo } from "./makeKeyedMemo.js"
 import { type AddressPins, makePinnedDispatcher } from "./pinnedDispatcher.js"
 import { allowAll, parseRobots, type RobotsRules } from "./RobotsRules.js"
+import { runPage } from "./runPage.js"
 import { isUnreachable, ScrapeError } from "./ScrapeError.js"
 import { ScraperTuning } from "./ScraperTuning.js"
 import { parseRetryAfter, scrapeRetrySchedule } from "./scrapeRetrySchedule.js"
-import { SiteAddressing } from "./SiteAddressing.js"
+import { type Dial, SiteAddressing } from "./SiteAddressing.js"
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"])
 
 type Purpose = "robots" | "page"
 
+/** What becomes of a page body: the homepage's text leads with its title, and its links are followed. */
+interface PageRole {
+  readonly withHeadline: boolean
+  readonly extraPages: number
+}
+
 type Answer =
   | { readonly _tag: "Redirect"; readonly status: number; readonly location: string }
-  | { readonly _tag: "Body"; readonly status: number; readonly text: string }
+  /** robots.txt: the file's text; a page: its extracted text and the extra pages it links to. */
+  | { readonly _tag: "Body"; readonly status: number; readonly text: string; readonly links: ReadonlyArray<string> }
+
+interface Raw {
+  readonly _tag: "Raw"
+  readonly status: number
+  readonly bytes: Uint8Array
+  readonly contentType: string | undefined
+  readonly mediaType: string | undefined
+  readonly contentEncoding: string | undefined
+}
 
 interface Fetched {
   readonly url: URL
   readonly status: number
   readonly text: string
+  readonly links: ReadonlyArray<string>
 }
 
 interface HostState {
@@ -52,24 +68,10 @@ const atUrl = (error: ScrapeError, url: string) =>
 
 const unreachableRank = { TlsError: 3, ConnectionRefused: 2, DnsFailure: 1 } as Record<string, number>
 
-const tooLarge = (url: string, maxBytes: number, status: number) =>
-  fail("TooLarge", `${url} is larger than ${maxBytes} bytes`, { url, httpStatus: status })
-
-const looksLikeHtml = (text: string) => /^\s*(<!--[\s\S]*?-->\s*)*<(!doctype\s+html|html|head|body)\b/i.test(text)
+const tooLargeError = (url: string, maxBytes: number, status: number) =>
+  new ScrapeError({ reason: "TooLarge", message: `${url} is larger than ${maxBytes} bytes`, url, httpStatus: status })
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
-
-/** A page's extracted parts as one text: the title and description only when the body does not repeat them. */
-const pageText = (html: string, maxLength: number, withHeadline: boolean) => {
-  const { title, description, text } = extractText(html, { maxLength })
-  if (!withHeadline) return text
-  const parts: Array<string> = []
-  for (const part of [title, description]) {
-    const trimmed = part.trim()
-    if (trimmed !== "" && !text.includes(trimmed) && !parts.includes(trimmed)) parts.push(trimmed)
-  }
-  return [...parts, text].join("\n")
-}
 
 /**
  * The scraper with its own undici client, limits and caches; they live as long as the scope (one run), so
@@ -80,11 +82,16 @@ export const makeScraper = (settings: ScraperSettings) =>
     const resolver = yield* HostResolver
     const addressing = yield* SiteAddressing
     const tuning = yield* ScraperTuning
-    const timeout = Duration.millis(Math.round(settings.timeoutSeconds * 1000))
+    const timeoutMs = Math.round(settings.timeoutSeconds * 1000)
+    const timeout = Duration.millis(timeoutMs)
     const crawlDelayCapMs = Duration.toMillis(tuning.crawlDelayCap)
 
     const pins: AddressPins = new Map()
-    const dispatcher = yield* makePinnedDispatcher(pins, { connectTimeoutMs: Duration.toMillis(timeout) })
+    // undici itself stops reading a body past SCRAPER_MAX_BYTES and drops the connection (endless bodies).
+    const dispatcher = yield* makePinnedDispatcher(pins, {
+      connectTimeoutMs: Duration.toMillis(timeout),
+      maxResponseBytes: settings.maxBytes
+    })
     // Redirects are followed by hand, hop by hop, so that every hop passes robots.txt and the address guard.
     const client = NodeHttpClient.makeUndici(dispatcher).pipe(
       HttpClient.mapRequest(
@@ -127,9 +134,7 @@ export const makeScraper = (settings: ScraperSettings) =>
       )
     }
 
-    const scope = yield* Effect.scope
     const resolve = makeKeyedMemo(
-      scope,
       (host) =>
         resolver.resolve(host).pipe(
           Effect.timeoutFail({
@@ -140,52 +145,63 @@ export const makeScraper = (settings: ScraperSettings) =>
       { ttlMs: Duration.toMillis(tuning.resolveTtl) }
     )
 
-    /** Resolves the host, refuses special-purpose addresses, and pins the checked ones for the socket. */
-    const guard = (host: string, url: string) =>
+    /**
+     * Resolves the site's host, refuses special-purpose addresses, and pins the checked ones for the socket
+     * (for the dialled host too when SCRAPER_CONNECT_TO names one: its addresses are what was checked).
+     */
+    const guard = (url: URL, dial: Dial) =>
       Effect.gen(function* () {
-        const addresses = net.isIP(host) !== 0 ? [host] : yield* Effect.mapError(resolve(host), (e) => atUrl(e, url))
+        const host = hostOf(url)
+        const addresses = yield* Effect.mapError(resolve(host), (e) => atUrl(e, url.href))
         if (!settings.allowPrivateNetworks) {
           const blocked = firstBlocked(addresses)
           if (blocked) {
-            return yield* fail("BlockedAddress", `${host} resolves to ${blocked.address} (${blocked.range}); not connecting`, { url })
+            return yield* fail("BlockedAddress", `${host} resolves to ${blocked.address} (${blocked.range}); not connecting`, { url: url.href })
           }
         }
         pins.set(host, addresses)
+        const dialled = hostOf(dial.url)
+        if (dialled !== host && net.isIP(dialled) === 0) pins.set(dialled, addresses)
       })
 
-    const readCapped = (stream: Stream.Stream<Uint8Array, unknown>, maxBytes: number, url: string) =>
-      stream.pipe(
-        Stream.runFoldWhile(
-          { chunks: [] as Array<Uint8Array>, size: 0 },
-          (acc) => acc.size <= maxBytes,
-          (acc, chunk) => {
-            acc.chunks.push(chunk)
-            acc.size += chunk.byteLength
-            return acc
-          }
-        ),
-        Effect.mapError((e) => classifyTransportError(e, url)),
-        Effect.map((acc) => ({ bytes: Buffer.concat(acc.chunks), size: acc.size }))
-      )
+    /**
+     * Runs a request in a scope of its own that SCRAPER_TIMEOUT closes if the request is still running: closing
+     * it aborts the request (HttpClient.withScope), which then fails and is reported as `onTimeout`. A timer,
+     * where Effect.timeout would race two fibers per request.
+     */
+    const withDeadline =
+      (onTimeout: () => ScrapeError) =>
+      <A>(effect: Effect.Effect<A, ScrapeError, Scope.Scope>): Effect.Effect<A, ScrapeError> =>
+        Effect.acquireUseRelease(
+          Scope.make(),
+          (requestScope) =>
+            Effect.suspend(() => {
+              let expired = false
+              const timer = setTimeout(() => {
+                expired = true
+                Effect.runFork(Scope.close(requestScope, Exit.void))
+              }, timeoutMs)
+              return effect.pipe(
+                Scope.extend(requestScope),
+                Effect.catchAllCause((cause) => (expired ? Effect.fail(onTimeout()) : Effect.failCause(cause))),
+                Effect.ensuring(Effect.sync(() => clearTimeout(timer)))
+              )
+            }),
+          (requestScope, exit) => Scope.close(requestScope, exit)
+        )
 
     /**
      * One request, no retry, holding a global slot for the network part only: the answer's status and, unless
-     * it redirects, its raw body (at most the byte cap, types checked before reading).
+     * it redirects or fails, its raw body (at most SCRAPER_MAX_BYTES; the type checked before reading).
      */
-    const exchange = (url: URL, purpose: Purpose) => {
+    const exchange = (url: URL, dial: Dial, purpose: Purpose) => {
       const href = url.href
-      const maxBytes = purpose === "robots" ? tuning.robotsMaxBytes : settings.maxBytes
+      const maxBytes = settings.maxBytes
       return Effect.gen(function* () {
-        const G = ((globalThis as any).__T ??= { n: 0, a2c: 0, c2d: 0, d2e: 0, gap: 0, lastRelease: [] as number[] })
-        const tA = performance.now()
-        if (G.lastRelease.length) G.gap += tA - G.lastRelease.shift()
-        const dial = addressing.dial(url)
-        const base = HttpClientRequest.get(dial.url)
-        const request = dial.hostHeader === undefined ? base : HttpClientRequest.setHeader(base, "host", dial.hostHeader)
+        const get = HttpClientRequest.get(dial.url)
+        const request = dial.hostHeader === undefined ? get : HttpClientRequest.setHeader(get, "host", dial.hostHeader)
         const response = yield* Effect.mapError(client.execute(request), (e) => classifyTransportError(e, href))
         const { status, headers } = response
-        const tC = performance.now(); G.a2c += tC - tA; G.n++
-        yield* Effect.addFinalizer(() => Effect.sync(() => { G.c2d += performance.now() - tC }))
         const location = headers["location"]?.trim()
         if (REDIRECTS.has(status) || (status === 300 && location)) {
           if (!location) return yield* fail("HttpStatus", `${href} answered ${status} without a Location`, { url: href, httpStatus: status })
@@ -202,34 +218,53 @@ export const makeScraper = (settings: ScraperSettings) =>
         if (purpose === "page" && mediaType !== undefined && !HTML_TYPES.has(mediaType)) {
           return yield* fail("NotHtml", `${href} is ${mediaType}, not HTML`, { url: href, httpStatus: status })
         }
-        if (Number(headers["content-length"]) > maxBytes) return yield* tooLarge(href, maxBytes, status)
-        const raw = yield* readCapped(response.stream, maxBytes, href)
-        if (raw.size > maxBytes) return yield* tooLarge(href, maxBytes, status)
-        return { _tag: "Raw", status, bytes: raw.bytes, contentType, mediaType, contentEncoding: headers["content-encoding"] } as const
-      }).pipe(
-        Effect.scoped,
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new ScrapeError({ reason: "Timeout", message: `${href} did not answer within ${settings.timeoutSeconds} s`, url: href })
+        if (Number(headers["content-length"]) > maxBytes) return yield* Effect.fail(tooLargeError(href, maxBytes, status))
+        const body = yield* Effect.mapError(response.arrayBuffer, (e) => {
+          const error = classifyTransportError(e, href)
+          return error.reason === "TooLarge"
+            ? tooLargeError(href, maxBytes, status)
+            : new ScrapeError({ reason: error.reason, message: error.message, url: href, httpStatus: status })
         })
+        return {
+          _tag: "Raw",
+          status,
+          bytes: new Uint8Array(body),
+          contentType,
+          mediaType,
+          contentEncoding: headers["content-encoding"]
+        } satisfies Raw
+      }).pipe(
+        withDeadline(() => new ScrapeError({ reason: "Timeout", message: `${href} did not answer within ${settings.timeoutSeconds} s`, url: href }))
       )
     }
 
-    type Raw = Extract<Effect.Effect.Success<ReturnType<typeof exchange>>, { _tag: "Raw" }>
-
-    /** Content-Encoding and charset undone, after the slot is given back. */
-    const decode = (url: URL, purpose: Purpose, raw: Raw) => {
+    /** robots.txt as text (RFC 9309: at least 500 KiB of it parsed); a page processed off this thread. */
+    const finish = (url: URL, raw: Raw, role: PageRole | undefined): Effect.Effect<Answer, ScrapeError> => {
       const href = url.href
-      const maxBytes = purpose === "robots" ? tuning.robotsMaxBytes : settings.maxBytes
-      const body = decompressBody(raw.bytes, raw.contentEncoding, maxBytes)
-      if (body._tag === "TooLarge") return tooLarge(href, maxBytes, raw.status)
-      if (body._tag === "Invalid") return fail("DecodeError", `${href}: ${body.message}`, { url: href, httpStatus: raw.status })
-      if (purpose === "robots") return Effect.succeed<Answer>({ _tag: "Body", status: raw.status, text: new TextDecoder().decode(body.bytes) })
-      const text = decodeHtml(body.bytes, raw.contentType).text
-      if (raw.mediaType === undefined && !looksLikeHtml(text)) {
-        return fail("NotHtml", `${href} has no Content-Type and does not look like HTML`, { url: href, httpStatus: raw.status })
+      if (role === undefined) {
+        const body = decompressBody(raw.bytes, raw.contentEncoding, settings.maxBytes)
+        if (body._tag === "TooLarge") return Effect.fail(tooLargeError(href, settings.maxBytes, raw.status))
+        if (body._tag === "Invalid") return fail("DecodeError", `${href}: ${body.message}`, { url: href, httpStatus: raw.status })
+        const text = new TextDecoder().decode(body.bytes.subarray(0, tuning.robotsMaxBytes))
+        return Effect.succeed({ _tag: "Body", status: raw.status, text, links: [] })
       }
-      return Effect.succeed<Answer>({ _tag: "Body", status: raw.status, text })
+      return Effect.flatMap(
+        runPage({
+          url: href,
+          bytes: raw.bytes,
+          contentType: raw.contentType,
+          mediaType: raw.mediaType,
+          contentEncoding: raw.contentEncoding,
+          maxBytes: settings.maxBytes,
+          maxTextLength: settings.maxTextLength,
+          withHeadline: role.withHeadline,
+          extraPages: role.extraPages
+        }),
+        (output) =>
+          output._tag === "Page"
+            ? Effect.succeed({ _tag: "Body", status: raw.status, text: output.text, links: output.links })
+            : fail(output.reason, output.message, { url: href, httpStatus: raw.status })
+      )
     }
 
     const retryOptions = {
@@ -245,30 +280,34 @@ export const makeScraper = (settings: ScraperSettings) =>
     }
 
     /** Our turn at the host, the address guard, then a global slot for the exchange itself; retried if transient. */
-    const request = (url: URL, purpose: Purpose, maxRetries: number): Effect.Effect<Answer, ScrapeError> =>
+    const request = (url: URL, role: PageRole | undefined, maxRetries: number): Effect.Effect<Answer, ScrapeError> =>
       inHostTurn(
         hostOf(url),
         Effect.gen(function* () {
-          yield* guard(hostOf(url), url.href)
-          const answer = yield* slots.withPermit(exchange(url, purpose).pipe(Effect.ensuring(Effect.sync(() => { const G = (globalThis as any).__T; G.lastRelease.push(performance.now()) }))))
-          return answer._tag === "Raw" ? yield* decode(url, purpose, answer) : answer
+          const dial = addressing.dial(url)
+          yield* guard(url, dial)
+          const answer = yield* slots.withPermit(exchange(url, dial, role === undefined ? "robots" : "page"))
+          return answer._tag === "Raw" ? yield* finish(url, answer, role) : answer
         })
       ).pipe(
         Effect.retry(retrySchedule(maxRetries)),
-        Effect.withSpan("Scraper.request", { attributes: { url: url.href, purpose } })
+        Effect.withSpan("Scraper.request", { attributes: { url: url.href, robots: role === undefined }, captureStackTrace: false })
       )
 
-    /** Follows redirects by hand, at most `maxRedirects`, checking robots.txt (pages) and the guard at each hop. */
+    /**
+     * Follows redirects by hand, at most `maxRedirects`, checking robots.txt (pages) and the guard at each hop.
+     * A page has a role; robots.txt has none.
+     */
     const follow = (
       start: URL,
-      purpose: Purpose,
+      role: PageRole | undefined,
       options: { readonly maxRetries: number; readonly sameSiteAs?: URL | undefined }
     ): Effect.Effect<Fetched, ScrapeError> =>
       Effect.gen(function* () {
         const visited = new Set([start.href])
         let current = start
         for (let redirects = 0; ; redirects++) {
-          if (purpose === "page") {
+          if (role !== undefined) {
             const rules = yield* Effect.mapError(robots(current.origin), (e) => atUrl(e, current.href))
             if (!rules.isAllowed(current.href)) {
               return yield* fail("RobotsDisallowed", `robots.txt of ${current.host} disallows ${current.href} for ${settings.userAgent}`, {
@@ -276,8 +315,8 @@ export const makeScraper = (settings: ScraperSettings) =>
               })
             }
           }
-          const answer = yield* request(current, purpose, options.maxRetries)
-          if (answer._tag === "Body") return { url: current, status: answer.status, text: answer.text }
+          const answer = yield* request(current, role, options.maxRetries)
+          if (answer._tag === "Body") return { url: current, status: answer.status, text: answer.text, links: answer.links }
           const at = { url: current.href, httpStatus: answer.status }
           let next: URL
           try {
@@ -307,7 +346,7 @@ export const makeScraper = (settings: ScraperSettings) =>
      */
     const loadRobots = (origin: string): Effect.Effect<RobotsRules, ScrapeError> => {
       const robotsUrl = new URL("/robots.txt", origin)
-      return follow(robotsUrl, "robots", { maxRetries: settings.maxRetries }).pipe(
+      return follow(robotsUrl, undefined, { maxRetries: settings.maxRetries }).pipe(
         Effect.map((fetched) => parseRobots(robotsUrl.href, fetched.text, settings.userAgent)),
         Effect.catchAll((error) => {
           if (error.reason === "HttpStatus" && error.httpStatus !== undefined) {
@@ -330,11 +369,14 @@ export const makeScraper = (settings: ScraperSettings) =>
             state.crawlDelayMs = Math.max(state.crawlDelayMs, Math.min(crawlDelayCapMs, rules.crawlDelaySeconds * 1000))
           })
         ),
-        Effect.withSpan("Scraper.robots", { attributes: { origin } })
+        Effect.withSpan("Scraper.robots", { attributes: { origin }, captureStackTrace: false })
       )
     }
 
-    const robots = makeKeyedMemo(scope, loadRobots)
+    const robots = makeKeyedMemo(loadRobots)
+
+    const homepage: PageRole = { withHeadline: true, extraPages: settings.maxTextLength > 0 ? settings.extraPages : 0 }
+    const extraPage: PageRole = { withHeadline: false, extraPages: 0 }
 
     /** The first candidate origin that can be reached; the most telling failure when none can. */
     const fetchHomepage = (domain: string) =>
@@ -342,7 +384,7 @@ export const makeScraper = (settings: ScraperSettings) =>
         const candidates = homepageCandidates(domain)
         const errors: Array<ScrapeError> = []
         for (const candidate of candidates) {
-          const outcome = yield* Effect.either(follow(new URL(candidate), "page", { maxRetries: settings.maxRetries }))
+          const outcome = yield* Effect.either(follow(new URL(candidate), homepage, { maxRetries: settings.maxRetries }))
           if (Either.isRight(outcome)) return outcome.right
           errors.push(outcome.left)
           if (!isUnreachable(outcome.left.reason)) return yield* Effect.fail(outcome.left)
@@ -356,8 +398,7 @@ export const makeScraper = (settings: ScraperSettings) =>
     const success = (domain: string, pages: ReadonlyArray<Fetched>) =>
       Effect.gen(function* () {
         const budget = settings.maxTextLength
-        const texts = pages.map((page, index) => pageText(page.text, budget, index === 0))
-        const text = combinePageTexts(texts, budget)
+        const text = combinePageTexts(pages.map((page) => page.text), budget)
         const home = pages[0]!
         return {
           domain,
@@ -395,9 +436,8 @@ export const makeScraper = (settings: ScraperSettings) =>
     /** Same-site about / product / pricing / customers pages; one that fails is simply left out. */
     const fetchExtraPages = (home: Fetched) =>
       Effect.forEach(
-        findExtraPages(home.text, home.url.href, settings.extraPages),
-        (href) =>
-          Effect.option(follow(new URL(href), "page", { maxRetries: Math.min(1, settings.maxRetries), sameSiteAs: home.url })),
+        home.links,
+        (href) => Effect.option(follow(new URL(href), extraPage, { maxRetries: Math.min(1, settings.maxRetries), sameSiteAs: home.url })),
         { concurrency: 1 }
       ).pipe(
         Effect.map((fetched) => {
@@ -411,34 +451,40 @@ export const makeScraper = (settings: ScraperSettings) =>
         })
       )
 
-    const scrape = Effect.fn("Scraper.scrape")(
-      function* (rawDomain: string) {
+    const scrape = (rawDomain: string): Effect.Effect<ScrapeResult> =>
+      Effect.gen(function* () {
         const domain = normalizeDomain(rawDomain)
         if (domain === undefined) {
           return yield* fail("InvalidDomain", `'${rawDomain}' is not a host name`)
         }
         const home = yield* fetchHomepage(domain)
-        const extras = settings.extraPages > 0 && settings.maxTextLength > 0 ? yield* fetchExtraPages(home) : []
+        const extras = yield* fetchExtraPages(home)
         return yield* success(rawDomain, [home, ...extras])
-      },
-      (effect, rawDomain) =>
-        effect.pipe(
-          Effect.catchAll((error) => failure(rawDomain, error)),
-          Effect.catchAllDefect((defect) =>
-            failure(rawDomain, new ScrapeError({ reason: "Unknown", message: `unexpected failure: ${String(defect)}` }))
-          )
-        )
-    )
+      }).pipe(
+        Effect.catchAll((error) => failure(rawDomain, error)),
+        Effect.catchAllDefect((defect) => failure(rawDomain, new ScrapeError({ reason: "Unknown", message: `unexpected failure: ${String(defect)}` }))),
+        Effect.withSpan("Scraper.scrape", { attributes: { domain: rawDomain }, captureStackTrace: false })
+      )
 
     return {
       /** Never fails: a failure is a result with status failed (or skipped, for robots.txt). */
-      scrape: (domain: string): Effect.Effect<ScrapeResult> => scrape(domain)
+      scrape
     }
   })
 
+/** Where site connections go: to the sites themselves, or all to SCRAPER_CONNECT_TO's one server. */
+export const siteNetworkLayer = (settings: ScraperSettings): Layer.Layer<HostResolver | SiteAddressing> =>
+  settings.connectTo === null
+    ? Layer.merge(HostResolver.System, SiteAddressing.Direct)
+    : Layer.merge(HostResolver.ConnectTo(settings.connectTo), SiteAddressing.ConnectTo(settings.connectTo))
+
+/** The scraper as configured (ScraperConfig), SCRAPER_CONNECT_TO included; needs nothing else. */
 export class Scraper extends Effect.Service<Scraper>()("Scraper", {
-  scoped: Effect.flatMap(ScraperConfig, makeScraper),
-  dependencies: [HostResolver.System, SiteAddressing.Direct]
+  scoped: Effect.gen(function* () {
+    const settings = yield* ScraperConfig
+    const network = yield* Layer.build(siteNetworkLayer(settings))
+    return yield* Effect.provide(makeScraper(settings), network)
+  })
 }) {}
 
 /** A scraper on explicit settings, for tests and benches; provide HostResolver and SiteAddressing (fixtures). */

@@ -1,4 +1,4 @@
-import { load } from "cheerio/slim"
+import { decodeHTML, decodeHTMLAttribute } from "entities/decode"
 import { getDomain } from "tldts"
 
 /** What each kind of page is called in paths and link texts; earlier kinds are worth more to a lead profile. */
@@ -21,7 +21,7 @@ const skippedExtension = /\.(pdf|jpe?g|png|gif|svg|webp|zip|gz|xml|json|txt|csv|
 const site = (hostname: string) => getDomain(hostname, { allowPrivateDomains: false }) ?? hostname
 
 /** Same registrable domain: `www.acme.com`, `acme.com` and `shop.acme.com` are one site. */
-export const sameSite = (a: URL, b: URL) => site(a.hostname) === site(b.hostname)
+export const sameSite = (a: URL, b: URL) => a.hostname === b.hostname || site(a.hostname) === site(b.hostname)
 
 const kindOf = (url: URL, text: string): number | undefined => {
   const segments = url.pathname.toLowerCase().split("/").filter((s) => s !== "")
@@ -35,14 +35,63 @@ const kindOf = (url: URL, text: string): number | undefined => {
   return byText >= 0 ? byText : undefined
 }
 
-const normalized = (url: URL) => {
-  const copy = new URL(url.href)
-  copy.hash = ""
-  return copy
-}
-
 const samePage = (a: URL, b: URL) =>
   a.host === b.host && a.search === b.search && a.pathname.replace(/\/+$/, "") === b.pathname.replace(/\/+$/, "")
+
+// Where a link may start, and what holds none worth following (or text that only looks like markup).
+const TOKENS = /<!--|<(script|style|template|textarea|svg)\b|<(a|base)\b|<\/a\s*>/gi
+const COMMENT_END = /-->/g
+const SKIPPED_END: Record<string, RegExp> = Object.fromEntries(
+  ["script", "style", "template", "textarea", "svg"].map((name) => [name, new RegExp(`</${name}\\b`, "gi")])
+)
+const ATTRIBUTES = /((?:[^>"']|"[^"]*"|'[^']*')*)>/y
+const HREF = /(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/i
+
+/**
+ * The document's `<base href>` (the first) and its links with their texts, in document order. One forward scan
+ * over the tags (a full parse costs several times more and finds the same links); comments, scripts and the
+ * like are jumped over, and an unclosed one ends the scan, so no input makes it quadratic.
+ */
+export const linksOf = (html: string) => {
+  const links: Array<{ href: string; text: string }> = []
+  let baseHref: string | undefined
+  let open: { href: string; textFrom: number } | undefined
+  const close = (textTo: number) => {
+    if (!open) return
+    const text = decodeHTML(html.slice(open.textFrom, textTo).replace(/<[^>]*>/g, " "))
+    links.push({ href: open.href, text })
+    open = undefined
+  }
+  TOKENS.lastIndex = 0
+  for (let match = TOKENS.exec(html); match !== null; match = TOKENS.exec(html)) {
+    const [token, skipped, linkTag] = match
+    const at = match.index
+    if (token === "<!--" || skipped !== undefined) {
+      const closer = token === "<!--" ? COMMENT_END : SKIPPED_END[skipped!.toLowerCase()]!
+      closer.lastIndex = at + token.length
+      if (closer.exec(html) === null) {
+        close(at)
+        return { baseHref, links }
+      }
+      TOKENS.lastIndex = closer.lastIndex
+      continue
+    }
+    close(at)
+    if (linkTag === undefined) continue
+    ATTRIBUTES.lastIndex = at + token.length
+    const attributes = ATTRIBUTES.exec(html)
+    const tagEnd = attributes ? ATTRIBUTES.lastIndex : html.indexOf(">", at) + 1
+    if (tagEnd <= 0) break
+    TOKENS.lastIndex = tagEnd
+    const found = HREF.exec(attributes?.[1] ?? html.slice(at + token.length, tagEnd - 1))
+    if (!found) continue
+    const href = decodeHTMLAttribute(found[1] ?? found[2] ?? found[3] ?? "")
+    if (linkTag.toLowerCase() === "a") open = { href, textFrom: tagEnd }
+    else baseHref ??= href
+  }
+  close(html.length)
+  return { baseHref, links }
+}
 
 /**
  * Up to `limit` same-site links of the page that look like about / product / solutions / pricing / customers
@@ -51,8 +100,7 @@ const samePage = (a: URL, b: URL) =>
 export const findExtraPages = (html: string, pageUrl: string, limit: number): ReadonlyArray<string> => {
   if (limit <= 0) return []
   const base = new URL(pageUrl)
-  const $ = load(html)
-  const baseHref = $("base[href]").attr("href")
+  const { baseHref, links } = linksOf(html)
   let resolveAgainst = base
   try {
     if (baseHref) resolveAgainst = new URL(baseHref, base)
@@ -60,19 +108,20 @@ export const findExtraPages = (html: string, pageUrl: string, limit: number): Re
     // An unparsable <base> is ignored, as browsers do.
   }
   const candidates: Array<{ url: URL; kind: number; order: number; otherHost: boolean }> = []
-  $("a[href]").each((order, element) => {
-    const href = $(element).attr("href")?.trim()
+  links.forEach((link, order) => {
+    const href = link.href.trim()
     if (!href || href.startsWith("#")) return
     let url: URL
     try {
-      url = normalized(new URL(href, resolveAgainst))
+      url = new URL(href, resolveAgainst)
     } catch {
       return
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return
+    url.hash = ""
     if (url.username !== "" || url.password !== "") return
     if (!sameSite(url, base) || samePage(url, base) || skippedExtension.test(url.pathname)) return
-    const kind = kindOf(url, $(element).text())
+    const kind = kindOf(url, link.text)
     if (kind === undefined) return
     candidates.push({ url, kind, order, otherHost: url.hostname !== base.hostname })
   })

@@ -36,15 +36,22 @@ export const pinnedLookup = (pins: AddressPins) =>
     })
   }
 
-/** The undici dispatcher all scraping goes through: pinned addresses, connect timeout, short keep-alive. */
-export const makePinnedDispatcher = (pins: AddressPins, options: { readonly connectTimeoutMs: number }) =>
+/**
+ * The undici dispatcher all scraping goes through: pinned addresses, connect timeout, short keep-alive, and
+ * (when given) a cap on the bytes read per response body, past which undici drops the connection.
+ */
+export const makePinnedDispatcher = (
+  pins: AddressPins,
+  options: { readonly connectTimeoutMs: number; readonly maxResponseBytes?: number }
+) =>
   Effect.acquireRelease(
     Effect.sync(
       () =>
         new Undici.Agent({
           connect: { lookup: pinnedLookup(pins) as never, timeout: options.connectTimeoutMs },
           // No per-origin connection cap: the scraper's own limits decide, and fixture servers are one origin.
-          keepAliveTimeout: 4_000
+          keepAliveTimeout: 4_000,
+          maxResponseSize: options.maxResponseBytes ?? -1
         })
     ),
     (agent) => Effect.promise(() => agent.destroy())
