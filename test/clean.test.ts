@@ -48,17 +48,18 @@ describe("normalizeDomain", () => {
       "münchen.de": "xn--mnchen-3ya.de",
       "https://www.münchen.de/": "xn--mnchen-3ya.de",
       "XN--MNCHEN-3YA.DE": "xn--mnchen-3ya.de",
-      "blog.acme.com": "blog.acme.com",
-      "www.blog.acme.com": "blog.acme.com",
+      "blog.acme.com": "acme.com",
+      "www.blog.acme.com": "acme.com",
+      "shop.acme.co.uk": "acme.co.uk",
       "acme.github.io": "acme.github.io",
       "acme。com": "acme.com"
     }
     for (const [input, expected] of Object.entries(cases)) expect([input, domainOf(input)]).toEqual([input, expected])
   })
 
-  it("strips `www` only as a whole leading label", () => {
+  it("drops `www` and other subdomains only as whole labels", () => {
     expect(domainOf("awww.io")).toBe("awww.io")
-    expect(domainOf("www2.acme.com")).toBe("www2.acme.com")
+    expect(domainOf("www2.acme.com")).toBe("acme.com")
     expect(domainOf("wwwacme.com")).toBe("wwwacme.com")
     // www.com is itself the registrable name, not a www label in front of a company's.
     expect(domainOf("www.com")).toBe("www.com")
@@ -116,7 +117,7 @@ describe("normalizeDomain", () => {
       if (host.length > 253 || !/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/.test(host)) return "InvalidDomain"
       const psl = parsePsl(host, { allowPrivateDomains: true })
       if (psl.domain === null || !(psl.isIcann || psl.isPrivate)) return "NonPublicDomain"
-      return /^www(\.|$)/.test(psl.subdomain ?? "") ? host.slice(4) : host
+      return psl.domain
     }
     let seed = 7
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)

@@ -100,14 +100,16 @@ export const domainOrRejection = (input: string): string | FieldRejection => {
         : `domain ${quoted(trimmed)} is not a public domain name (${host} is a local name or not under a known public suffix)`
     )
   }
-  const subdomain = parsed.subdomain ?? ""
-  return subdomain === "www" || subdomain.startsWith("www.") ? host.slice(4) : host
+  // The registrable name is the company's identity: shop.acme.com and www.acme.com are acme.com. Taking it
+  // from the public-suffix split drops `www` only as a label (`awww.io` stays).
+  return parsed.domain
 }
 
 /**
  * What people paste in a domain column (a bare name, a URL with scheme, port, path or query, upper case, a trailing
- * dot, an internationalized name, even an address like info@acme.com) reduced to the lowercase host the company is known by: punycode for IDNs, one
- * leading `www` label dropped (only as a label: `awww.io` stays). The host must sit under a public suffix (private
+ * dot, an internationalized name, even an address like info@acme.com) reduced to the lowercase registrable name
+ * the company is known by: punycode for IDNs, subdomains such as `www.` or `shop.` dropped as whole labels
+ * (`awww.io` stays). The host must sit under a public suffix (private
  * suffixes such as github.io count, so two sites there stay two companies); IP addresses, `localhost` and other
  * local names, bare public suffixes and malformed input are rejected with the reason.
  */
