@@ -188,16 +188,12 @@ interface Measured {
   readonly errors: number
 }
 
-/** Like browsers and HTTP libraries (fetch, curl --compressed, requests), the load generator accepts gzip. */
-const REQUEST_HEADERS = { "accept-encoding": "gzip" }
-
 const drive = (url: string, endpoint: Endpoint, seconds: number) =>
   Effect.promise(() =>
     autocannon({
       url: `${url}${endpoint.path}`,
       connections,
       duration: seconds,
-      headers: REQUEST_HEADERS,
       ...(endpoint.vary ? { requests: [{ setupRequest: (request: any) => ({ ...request, path: endpoint.vary!() }) }] } : {})
     })
   )
@@ -276,8 +272,7 @@ const program = Effect.gen(function* () {
   const databaseUrl = withDatabase(serverUrl, databaseName)
   console.log(
     `api bench: ${num(companies)} companies in a throwaway database on ${new URL(serverUrl).host} (${os.cpus().length} CPUs), ` +
-      `${connections} connections, ${rounds} rounds of ${duration} s per endpoint after ${warmup} s of warm-up (medians), ` +
-      `requests sent with Accept-Encoding: gzip`
+      `${connections} connections, ${rounds} rounds of ${duration} s per endpoint after ${warmup} s of warm-up (medians)`
   )
 
   const context = yield* Layer.build(
@@ -346,14 +341,14 @@ const program = Effect.gen(function* () {
         console.log(`    ${pad(endpoint.label, 66)} ${num(plain)} bytes, ${num(gzipped)} gzipped (${((100 * gzipped) / plain).toFixed(0)}%)`)
       }
       const results = yield* measureAll(server.url, endpoints)
-      return report("as served (list pages and totals cached per data version, kept gzipped; API_CACHE_MB=64)", results, true)
+      return report("as served (list pages and totals cached per data version; API_CACHE_MB=64)", results, true)
     })
   )
   yield* Effect.scoped(
     Effect.gen(function* () {
       const server = yield* startServer(databaseUrl, { API_CACHE_MB: "0" })
       const results = yield* measureAll(server.url, endpoints.filter((e) => e.path === "/" || e.list))
-      report("page cache off (API_CACHE_MB=0: every request runs its page query and compresses; totals still cached), for the record", results, false)
+      report("page cache off (API_CACHE_MB=0: every request runs its page query; totals still cached), for the record", results, false)
     })
   )
 

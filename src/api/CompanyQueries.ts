@@ -1,10 +1,10 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { Chunk, Effect, Option, Stream } from "effect"
+import { ApiCacheConfig } from "../config/ApiConfig.js"
 import { normalizeCountry } from "../stages/clean/normalizeCountry.js"
+import { CompaniesVersion } from "./CompaniesVersion.js"
 import type { CompanyFilters, CompanyListRequest } from "./CompanyListQuery.js"
 import type { CompanySort, CompanySortField } from "./CompanySort.js"
-import { ApiCacheConfig } from "../config/ApiConfig.js"
-import { CompaniesVersion } from "./CompaniesVersion.js"
 import { encodeCursor } from "./Cursor.js"
 import { encodedBody, type EncodedBody } from "./EncodedBody.js"
 import { makeVersionedCache } from "./VersionedCache.js"
@@ -104,6 +104,7 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
   dependencies: [CompaniesVersion.Default],
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const versions = yield* CompaniesVersion
     const cacheBytes = (yield* ApiCacheConfig) * 1024 * 1024
 
     const where = (filters: CompanyFilters): Statement.Fragment => {
@@ -155,11 +156,11 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
     const countAt = (filters: CompanyFilters) =>
       Effect.map(countStatement(filters), (rows) => rows[0] ?? { total: 0, version: 0 })
 
-    const versions = yield* CompaniesVersion
-
     // The count over every matching row is the costly part of a page and is the same for every page of a
-    // listing; pages themselves repeat too (dashboards, the first page). Both are reused only at the data
-    // version they were read at (migration 0031), so neither is ever stale.
+    // listing; pages themselves repeat too (dashboards, first pages). Both are reused only at the data
+    // version they were read at (migrations 0031–0032): after a write they are no longer reached once the
+    // server knows the new version — at once on the embedded database, within the notification delay on a
+    // server (see CompaniesVersion).
     const totals = makeVersionedCache<number>({ maxEntries: MAX_CACHED_TOTALS, maxBytes: Number.MAX_SAFE_INTEGER, sizeOf: () => 16 })
     const pages = makeVersionedCache<CompanyPage>({
       maxEntries: cacheBytes > 0 ? MAX_CACHED_PAGES : 0,
