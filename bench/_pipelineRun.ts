@@ -21,6 +21,7 @@ const program = Effect.gen(function* () {
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    heapAfterGcMb: (globalThis as { gc?: () => void }).gc ? ((globalThis as { gc: () => void }).gc(), process.memoryUsage().heapUsed / 1e6) : null,
     stages: summary._tag === "Completed" ? summary.stages : null,
     status: summary._tag === "Completed" ? summary.status : "dry-run"
   }

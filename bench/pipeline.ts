@@ -30,7 +30,8 @@ const { values } = parseArgs({
     large: { type: "string", default: "20000" },
     "site-latency": { type: "string", default: "50" },
     "llm-latency": { type: "string", default: "100" },
-    concurrency: { type: "string", default: "10" }
+    concurrency: { type: "string", default: "10" },
+    "memory-only": { type: "boolean", default: false }
   }
 })
 const companies = Number(values.companies)
@@ -44,6 +45,7 @@ interface ChildResult {
   readonly seconds: number
   readonly cpuSeconds: number
   readonly maxRssMb: number
+  readonly heapAfterGcMb: number | null
   readonly status: string
 }
 
@@ -120,42 +122,44 @@ const program = Effect.gen(function* () {
 
   console.log(`pipeline bench: ${companies} companies, sites ${siteLatency} ms, LLM ${llmLatency} ms, concurrency ${concurrency}, ${serverUrl.replace(/\/\/[^@]*@/, "//")}`)
 
-  // (a) streamed
-  const dbA = yield* freshDatabase
-  const sitesBefore = sites.requests()
-  const llmBefore = yield* llm.calls
-  const streamed = yield* runChild(env(dbA), { input: csv })
-  const responses = sites.requests() - sitesBefore
-  const llmCalls = (yield* llm.calls) - llmBefore
-  const scrapeIdeal = (responses * siteLatency) / concurrency / 1000
-  const enrichIdeal = (llmCalls * llmLatency) / concurrency / 1000
-  const ideal = Math.max(scrapeIdeal, enrichIdeal)
-  const ratioA = streamed.seconds / ideal
-  console.log(
-    `(a) streamed:   ${streamed.seconds.toFixed(2)} s (CPU ${streamed.cpuSeconds.toFixed(1)} s); ${responses} site responses (ideal ${scrapeIdeal.toFixed(2)} s), ` +
-      `${llmCalls} LLM calls (ideal ${enrichIdeal.toFixed(2)} s); wall/ideal = ${ratioA.toFixed(3)} (target ≤ 1.2) ${verdict(ratioA <= 1.2)}`
-  )
+  if (!values["memory-only"]) {
+    // (a) streamed
+    const dbA = yield* freshDatabase
+    const sitesBefore = sites.requests()
+    const llmBefore = yield* llm.calls
+    const streamed = yield* runChild(env(dbA), { input: csv })
+    const responses = sites.requests() - sitesBefore
+    const llmCalls = (yield* llm.calls) - llmBefore
+    const scrapeIdeal = (responses * siteLatency) / concurrency / 1000
+    const enrichIdeal = (llmCalls * llmLatency) / concurrency / 1000
+    const ideal = Math.max(scrapeIdeal, enrichIdeal)
+    const ratioA = streamed.seconds / ideal
+    console.log(
+      `(a) streamed:   ${streamed.seconds.toFixed(2)} s (CPU ${streamed.cpuSeconds.toFixed(1)} s); ${responses} site responses (ideal ${scrapeIdeal.toFixed(2)} s), ` +
+        `${llmCalls} LLM calls (ideal ${enrichIdeal.toFixed(2)} s); wall/ideal = ${ratioA.toFixed(3)} (target ≤ 1.2) ${verdict(ratioA <= 1.2)}`
+    )
 
-  // (b) stages one after another
-  const dbB = yield* freshDatabase
-  const scrapeOnly = yield* runChild(env(dbB), { input: csv, only: ["scrape"] })
-  const rest = yield* runChild(env(dbB), { input: csv, only: ["merge", "enrich", "persist"] })
-  const sequential = scrapeOnly.seconds + rest.seconds
-  console.log(
-    `(b) sequential: ${sequential.toFixed(2)} s (scrape ${scrapeOnly.seconds.toFixed(2)} s + enrich/persist ${rest.seconds.toFixed(2)} s); ` +
-      `streamed is ${(sequential / streamed.seconds).toFixed(2)}× faster, wall/ideal ${(sequential / ideal).toFixed(3)}`
-  )
+    // (b) stages one after another
+    const dbB = yield* freshDatabase
+    const scrapeOnly = yield* runChild(env(dbB), { input: csv, only: ["scrape"] })
+    const rest = yield* runChild(env(dbB), { input: csv, only: ["merge", "enrich", "persist"] })
+    const sequential = scrapeOnly.seconds + rest.seconds
+    console.log(
+      `(b) sequential: ${sequential.toFixed(2)} s (scrape ${scrapeOnly.seconds.toFixed(2)} s + enrich/persist ${rest.seconds.toFixed(2)} s); ` +
+        `streamed is ${(sequential / streamed.seconds).toFixed(2)}× faster, wall/ideal ${(sequential / ideal).toFixed(3)}`
+    )
 
-  // (c) resume of the finished run
-  const sitesBeforeResume = sites.requests()
-  const llmBeforeResume = yield* llm.calls
-  const resumed = yield* runChild(env(dbA), { runId: 1 })
-  const resumeCalls = sites.requests() - sitesBeforeResume + ((yield* llm.calls) - llmBeforeResume)
-  const fraction = resumed.seconds / streamed.seconds
-  console.log(
-    `(c) resume:     ${resumed.seconds.toFixed(3)} s = ${(fraction * 100).toFixed(2)}% of (a) (target < 5%) ${verdict(fraction < 0.05)}; ` +
-      `network calls ${resumeCalls} (target 0) ${verdict(resumeCalls === 0)}`
-  )
+    // (c) resume of the finished run
+    const sitesBeforeResume = sites.requests()
+    const llmBeforeResume = yield* llm.calls
+    const resumed = yield* runChild(env(dbA), { runId: 1 })
+    const resumeCalls = sites.requests() - sitesBeforeResume + ((yield* llm.calls) - llmBeforeResume)
+    const fraction = resumed.seconds / streamed.seconds
+    console.log(
+      `(c) resume:     ${resumed.seconds.toFixed(3)} s = ${(fraction * 100).toFixed(2)}% of (a) (target < 5%) ${verdict(fraction < 0.05)}; ` +
+        `network calls ${resumeCalls} (target 0) ${verdict(resumeCalls === 0)}`
+    )
+  }
 
   // (d) memory: no latency, so the large run is bounded by CPU rather than by the fixtures' sleeps
   const smallCsv = writeCompaniesCsv(path.join(dir, "small.csv"), companies, 1_000_000)
@@ -176,6 +180,9 @@ const program = Effect.gen(function* () {
     `(d) peak RSS:   ${small.maxRssMb.toFixed(0)} MB at ${companies} companies (${small.seconds.toFixed(1)} s), ` +
       `${big.maxRssMb.toFixed(0)} MB at ${large} (${big.seconds.toFixed(1)} s); growth ${growth.toFixed(2)}× (target < 1.5×) ${verdict(growth < 1.5)}`
   )
+  if (small.heapAfterGcMb !== null && big.heapAfterGcMb !== null) {
+    console.log(`    live heap after the run (forced GC): ${small.heapAfterGcMb.toFixed(0)} MB at ${companies}, ${big.heapAfterGcMb.toFixed(0)} MB at ${large}`)
+  }
 })
 
 await Effect.runPromise(Effect.scoped(program))
