@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber } from "effect"
 import iconv from "iconv-lite"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -13,10 +13,12 @@ import { decompressBody } from "../src/stages/scrape/decompressBody.js"
 import { findExtraPages, linksOf } from "../src/stages/scrape/findExtraPages.js"
 import { type PageInput, processPage } from "../src/stages/scrape/processPage.js"
 import { pageWorkerStatus, runPage } from "../src/stages/scrape/runPage.js"
+import { makeKeyedMemo } from "../src/stages/scrape/makeKeyedMemo.js"
 import { makePinnedDispatcher } from "../src/stages/scrape/pinnedDispatcher.js"
 import { parseRobots, userAgentTokens } from "../src/stages/scrape/RobotsRules.js"
 import { isRetryable, ScrapeError } from "../src/stages/scrape/ScrapeError.js"
 import { homepageCandidates, normalizeDomain } from "../src/stages/scrape/homepageCandidates.js"
+import { HostResolver } from "../src/stages/scrape/HostResolver.js"
 import { parseRetryAfter } from "../src/stages/scrape/scrapeRetrySchedule.js"
 
 const UA = "CommonForge Lead Scorer/1.0"
@@ -176,6 +178,40 @@ describe("findExtraPages", () => {
   })
 })
 
+describe("makeKeyedMemo", () => {
+  it.effect("runs a lookup once for concurrent callers, remembers failures too", () =>
+    Effect.gen(function* () {
+      const calls: Array<string> = []
+      const gate = yield* Deferred.make<void>()
+      const memo = makeKeyedMemo((key) =>
+        Effect.zipRight(
+          Effect.zipRight(Effect.sync(() => calls.push(key)), Deferred.await(gate)),
+          key === "bad" ? Effect.fail(`no ${key}`) : Effect.succeed(key.toUpperCase())
+        )
+      )
+      const fibers = yield* Effect.forEach(["a", "a", "bad", "a", "bad"], (k) => Effect.fork(Effect.either(memo(k))))
+      yield* Deferred.succeed(gate, undefined)
+      const results = yield* Effect.forEach(fibers, Fiber.join)
+      expect(results).toEqual([Either.right("A"), Either.right("A"), Either.left("no bad"), Either.right("A"), Either.left("no bad")])
+      expect(yield* Effect.either(memo("bad"))).toEqual(Either.left("no bad"))
+      expect(yield* memo("a")).toBe("A")
+      expect(calls).toEqual(["a", "bad"])
+    }))
+
+  it.effect("lets the waiting callers look up again when the caller running the lookup is interrupted", () =>
+    Effect.gen(function* () {
+      let calls = 0
+      const memo = makeKeyedMemo((key) => Effect.zipRight(Effect.sync(() => calls++), calls === 0 ? Effect.never : Effect.succeed(key)))
+      const first = yield* Effect.fork(memo("k"))
+      yield* Effect.yieldNow()
+      const second = yield* Effect.fork(memo("k"))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(first)
+      expect(yield* Fiber.await(second)).toEqual(Exit.succeed("k"))
+      expect(calls).toBe(2)
+    }))
+})
+
 describe("linksOf", () => {
   it("finds links and their texts past comments, scripts and odd markup, in one forward scan", () => {
     const html = `<base href="/en/"><!-- <a href="/commented">x</a> --><script>var s = '<a href="/scripted">'</script>
@@ -309,6 +345,25 @@ describe("domains", () => {
     expect(homepageCandidates("acme.com")).toEqual(["https://acme.com/", "https://www.acme.com/", "http://acme.com/", "http://www.acme.com/"])
     expect(homepageCandidates("www.acme.com")).toEqual(["https://www.acme.com/", "http://www.acme.com/"])
   })
+})
+
+describe("HostResolver", () => {
+  it.effect("resolves with the system resolver, literals as themselves, within its deadline", () =>
+    Effect.gen(function* () {
+      const resolver = yield* HostResolver
+      expect(yield* resolver.resolve("localhost")).toContain("127.0.0.1")
+      expect(yield* resolver.resolve("::1")).toEqual(["::1"])
+      const missing = yield* Effect.flip(resolver.resolve("nothing-here.invalid"))
+      // Offline, getaddrinfo may fail at once or hang: either way a typed failure within the deadline.
+      expect(["DnsFailure", "Timeout"]).toContain(missing.reason)
+    }).pipe(Effect.provide(HostResolver.System(2000))))
+
+  it.effect("sends every name to SCRAPER_CONNECT_TO's host", () =>
+    Effect.gen(function* () {
+      const resolver = yield* HostResolver
+      expect(yield* resolver.resolve("any-site.example")).toEqual(["127.0.0.1"])
+      expect(yield* resolver.resolve("10.0.0.1")).toEqual(["127.0.0.1"])
+    }).pipe(Effect.provide(HostResolver.ConnectTo({ host: "127.0.0.1", port: 8080 }, 2000))))
 })
 
 describe("pinned dispatcher", () => {

@@ -252,7 +252,7 @@ export const startFixtureSitesInWorker = (options: {
   })
 
 export interface GeneratedSitesOptions {
-  /** How many sites: `site-0001.example` up to `site-{count}.example` (see generatedSites.ts). */
+  /** How many domains to list: `site-0001.example` up to `site-{count}.example` (any `site-N.example` is served). */
   readonly count: number
   /** Wait before every response (robots.txt and 404s included). Default 0. */
   readonly latencyMs?: number

@@ -6,13 +6,32 @@ import { ScrapeError } from "./ScrapeError.js"
 
 const notFound = new Set(["ENOTFOUND", "ENODATA", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL", "EAI_AGAIN", "ESERVFAIL"])
 
-/** The operating system's resolver (getaddrinfo), every address of every family; an IP literal is itself. */
-const systemResolve = (host: string): Effect.Effect<ReadonlyArray<string>, ScrapeError> =>
+class ResolveTimeout extends Error {}
+
+/** getaddrinfo cannot be cancelled: past the deadline the answer is simply no longer waited for. */
+const lookupWithin = (host: string, timeoutMs: number) => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    dns.lookup(host, { all: true, verbatim: true }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ResolveTimeout()), timeoutMs)
+    })
+  ]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * The operating system's resolver (getaddrinfo), every address of every family, within `timeoutMs`; an IP
+ * literal is itself, at once.
+ */
+const systemResolve = (host: string, timeoutMs: number): Effect.Effect<ReadonlyArray<string>, ScrapeError> =>
   net.isIP(host)
     ? Effect.succeed([host])
     : Effect.tryPromise({
-        try: () => dns.lookup(host, { all: true, verbatim: true }),
+        try: () => lookupWithin(host, timeoutMs),
         catch: (cause) => {
+          if (cause instanceof ResolveTimeout) {
+            return new ScrapeError({ reason: "Timeout", message: `resolving ${host} took longer than ${timeoutMs / 1000} s` })
+          }
           const code = (cause as { code?: string }).code ?? ""
           return new ScrapeError({
             reason: "DnsFailure",
@@ -29,20 +48,21 @@ const systemResolve = (host: string): Effect.Effect<ReadonlyArray<string>, Scrap
 
 /**
  * Host name to the IP addresses a connection to it would reach: what the address guard checks. Tests replace
- * it so fake names resolve to the fixture server (or anywhere).
+ * it so fake names resolve to the fixture server (or anywhere). A resolver keeps its own deadline.
  */
 export class HostResolver extends Context.Tag("HostResolver")<
   HostResolver,
   { readonly resolve: (host: string) => Effect.Effect<ReadonlyArray<string>, ScrapeError> }
 >() {
-  static readonly System = Layer.succeed(HostResolver, { resolve: systemResolve })
+  static readonly System = (timeoutMs: number) =>
+    Layer.succeed(HostResolver, { resolve: (host) => systemResolve(host, timeoutMs) })
 
   /** SCRAPER_CONNECT_TO: every site is reached at the target, so every name "resolves" to the target's addresses. */
-  static readonly ConnectTo = (target: ConnectTo) =>
+  static readonly ConnectTo = (target: ConnectTo, timeoutMs: number) =>
     Layer.succeed(HostResolver, {
       resolve: () =>
         Effect.mapError(
-          systemResolve(target.host),
+          systemResolve(target.host, timeoutMs),
           (e) => new ScrapeError({ reason: e.reason, message: `SCRAPER_CONNECT_TO: ${e.message}` })
         )
     })

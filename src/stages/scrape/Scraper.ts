@@ -5,7 +5,7 @@ import { createHash } from "node:crypto"
 import * as net from "node:net"
 import { ScraperConfig, type ScraperSettings } from "../../config/ScraperConfig.js"
 import type { ScrapedPage, ScrapeResult } from "../../schema/ScrapeResult.js"
-import { makeFairSemaphore } from "../enrich/FairSemaphore.js"
+import { type FairSemaphore, makeFairSemaphore } from "../enrich/FairSemaphore.js"
 import { firstBlocked } from "./addressGuard.js"
 import { classifyTransportError } from "./classifyTransportError.js"
 import { combinePageTexts } from "./combinePageTexts.js"
@@ -13,6 +13,7 @@ import { decompressBody } from "./decompressBody.js"
 import { sameSite } from "./findExtraPages.js"
 import { homepageCandidates, hostOf, normalizeDomain } from "./homepageCandidates.js"
 import { HostResolver } from "./HostResolver.js"
+import { makeEventLoopTurns } from "./makeEventLoopTurns.js"
 import { makeKeyedMemo } from "./makeKeyedMemo.js"
 import { type AddressPins, makePinnedDispatcher } from "./pinnedDispatcher.js"
 import { allowAll, parseRobots, type RobotsRules } from "./RobotsRules.js"
@@ -55,7 +56,7 @@ interface Fetched {
 }
 
 interface HostState {
-  readonly turn: Effect.Semaphore
+  readonly turn: FairSemaphore
   lastDoneAt: number
   crawlDelayMs: number
 }
@@ -75,7 +76,8 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /**
  * The scraper with its own undici client, limits and caches; they live as long as the scope (one run), so
- * robots.txt is fetched once per origin per run. Needs a HostResolver and a SiteAddressing.
+ * robots.txt is fetched once per origin per run. Needs a HostResolver and a SiteAddressing. Page bodies are
+ * decoded and extracted off this thread (runPage), which keeps to the network.
  */
 export const makeScraper = (settings: ScraperSettings) =>
   Effect.gen(function* () {
@@ -83,13 +85,12 @@ export const makeScraper = (settings: ScraperSettings) =>
     const addressing = yield* SiteAddressing
     const tuning = yield* ScraperTuning
     const timeoutMs = Math.round(settings.timeoutSeconds * 1000)
-    const timeout = Duration.millis(timeoutMs)
     const crawlDelayCapMs = Duration.toMillis(tuning.crawlDelayCap)
 
     const pins: AddressPins = new Map()
     // undici itself stops reading a body past SCRAPER_MAX_BYTES and drops the connection (endless bodies).
     const dispatcher = yield* makePinnedDispatcher(pins, {
-      connectTimeoutMs: Duration.toMillis(timeout),
+      connectTimeoutMs: timeoutMs,
       maxResponseBytes: settings.maxBytes
     })
     // Redirects are followed by hand, hop by hop, so that every hop passes robots.txt and the address guard.
@@ -112,7 +113,8 @@ export const makeScraper = (settings: ScraperSettings) =>
     const hostState = (host: string) => {
       let state = hosts.get(host)
       if (!state) {
-        state = { turn: Effect.unsafeMakeSemaphore(1), lastDoneAt: 0, crawlDelayMs: 0 }
+        // FIFO, and no stampede when many domains end up on one host (redirects to one platform).
+        state = { turn: Effect.runSync(makeFairSemaphore(1)), lastDoneAt: 0, crawlDelayMs: 0 }
         hosts.set(host, state)
       }
       return state
@@ -121,7 +123,7 @@ export const makeScraper = (settings: ScraperSettings) =>
     /** One request at a time per host, Crawl-delay apart; the global slot is taken only once it is our turn. */
     const inHostTurn = <A, E>(host: string, effect: Effect.Effect<A, E>) => {
       const state = hostState(host)
-      return state.turn.withPermits(1)(
+      return state.turn.withPermit(
         Effect.gen(function* () {
           if (state.crawlDelayMs > 0 && state.lastDoneAt > 0) {
             const wait = state.lastDoneAt + state.crawlDelayMs - (yield* Clock.currentTimeMillis)
@@ -134,16 +136,7 @@ export const makeScraper = (settings: ScraperSettings) =>
       )
     }
 
-    const resolve = makeKeyedMemo(
-      (host) =>
-        resolver.resolve(host).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new ScrapeError({ reason: "Timeout", message: `resolving ${host} took longer than ${settings.timeoutSeconds} s` })
-          })
-        ),
-      { ttlMs: Duration.toMillis(tuning.resolveTtl) }
-    )
+    const resolve = makeKeyedMemo((host) => resolver.resolve(host), { ttlMs: Duration.toMillis(tuning.resolveTtl) })
 
     /**
      * Resolves the site's host, refuses special-purpose addresses, and pins the checked ones for the socket
@@ -451,8 +444,11 @@ export const makeScraper = (settings: ScraperSettings) =>
         })
       )
 
+    const admission = makeEventLoopTurns()
+
     const scrape = (rawDomain: string): Effect.Effect<ScrapeResult> =>
       Effect.gen(function* () {
+        yield* admission.turn
         const domain = normalizeDomain(rawDomain)
         if (domain === undefined) {
           return yield* fail("InvalidDomain", `'${rawDomain}' is not a host name`)
@@ -473,10 +469,12 @@ export const makeScraper = (settings: ScraperSettings) =>
   })
 
 /** Where site connections go: to the sites themselves, or all to SCRAPER_CONNECT_TO's one server. */
-export const siteNetworkLayer = (settings: ScraperSettings): Layer.Layer<HostResolver | SiteAddressing> =>
-  settings.connectTo === null
-    ? Layer.merge(HostResolver.System, SiteAddressing.Direct)
-    : Layer.merge(HostResolver.ConnectTo(settings.connectTo), SiteAddressing.ConnectTo(settings.connectTo))
+export const siteNetworkLayer = (settings: ScraperSettings): Layer.Layer<HostResolver | SiteAddressing> => {
+  const timeoutMs = Math.round(settings.timeoutSeconds * 1000)
+  return settings.connectTo === null
+    ? Layer.merge(HostResolver.System(timeoutMs), SiteAddressing.Direct)
+    : Layer.merge(HostResolver.ConnectTo(settings.connectTo, timeoutMs), SiteAddressing.ConnectTo(settings.connectTo))
+}
 
 /** The scraper as configured (ScraperConfig), SCRAPER_CONNECT_TO included; needs nothing else. */
 export class Scraper extends Effect.Service<Scraper>()("Scraper", {

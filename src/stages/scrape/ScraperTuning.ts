@@ -11,7 +11,7 @@ export class ScraperTuning extends Context.Reference<ScraperTuning>()("ScraperTu
     /** The longest robots.txt Crawl-delay honoured between two requests to one host. */
     crawlDelayCap: "10 seconds" as Duration.DurationInput,
     maxRedirects: 5,
-    /** RFC 9309 asks crawlers to read at least 500 KiB of robots.txt. */
+    /** How much of a robots.txt is parsed: RFC 9309 asks for at least 500 KiB (reading stops at SCRAPER_MAX_BYTES). */
     robotsMaxBytes: 512 * 1024,
     /** How long a host's checked addresses are reused within a run. */
     resolveTtl: "1 minute" as Duration.DurationInput

@@ -1,4 +1,7 @@
+import * as os from "node:os"
 import { parentPort } from "node:worker_threads"
+
+if (process.env.E_NICE) os.setPriority(Number(process.env.E_NICE))
 import { type PageInput, type PageOutput, processPage } from "./processPage.js"
 
 /** Entry of the page worker thread (runPage.ts): one message in, one answer out, by id. */
