@@ -9,13 +9,12 @@
  * Target: ≤ 1.10 × ideal.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { Worker } from "node:worker_threads"
 import { DatabaseLive } from "../src/db/Database.js"
 import { Enricher, EnricherLive, enricherLayer } from "../src/stages/enrich/Enricher.js"
 import { EnrichmentCache } from "../src/stages/enrich/EnrichmentCache.js"
@@ -23,6 +22,7 @@ import type { EnrichmentInput } from "../src/stages/enrich/EnrichmentInput.js"
 import { systemPrompt, userPrompt } from "../src/stages/enrich/EnrichmentPrompt.js"
 import { LlmConfig } from "../src/config/LlmConfig.js"
 import { startFakeLlmServer } from "../test/support/fakeLlmServer.js"
+import { startFakeLlmInWorker } from "./_fakeLlmThread.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
@@ -48,27 +48,7 @@ interface BenchServer {
   readonly stats: Effect.Effect<{ calls: number; maxInFlight: number }>
 }
 
-/** The fake server in a worker thread (default): like a real remote server, its work does not slow the client. */
-const threadServer = Effect.acquireRelease(
-  Effect.async<{ worker: Worker; url: string }>((resume) => {
-    const entry = new URL("./_fakeLlmWorker.ts", import.meta.url).href
-    const worker = new Worker(
-      `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`,
-      { eval: true, workerData: { latencyMs } }
-    )
-    worker.once("message", (m: { url: string }) => resume(Effect.succeed({ worker, url: m.url })))
-    worker.once("error", (error) => resume(Effect.die(error)))
-  }),
-  ({ worker }) => Effect.promise(() => worker.terminate())
-).pipe(
-  Effect.map(({ worker, url }): BenchServer => ({
-    url,
-    stats: Effect.async((resume) => {
-      worker.once("message", (m: { calls: number; maxInFlight: number }) => resume(Effect.succeed(m)))
-      worker.postMessage({ type: "calls" })
-    })
-  }))
-)
+const threadServer: Effect.Effect<BenchServer, never, Scope.Scope> = startFakeLlmInWorker(latencyMs)
 
 const inlineServer = Effect.map(startFakeLlmServer({ latencyMs }), (server): BenchServer => ({
   url: server.url,

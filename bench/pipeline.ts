@@ -18,9 +18,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { Worker } from "node:worker_threads"
 import { writeCompaniesCsv } from "../test/support/companySites.js"
 import { startFixtureSitesInWorker } from "../test/support/fixtureSites.js"
+import { startFakeLlmInWorker } from "./_fakeLlmThread.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repoRoot = path.resolve(here, "..")
@@ -65,26 +65,7 @@ const freshDatabase = Effect.gen(function* () {
 })
 
 const fakeLlm = (latencyMs: number) =>
-  Effect.acquireRelease(
-    Effect.async<{ worker: Worker; url: string }>((resume) => {
-      const entry = new URL("./_fakeLlmWorker.ts", import.meta.url).href
-      const worker = new Worker(
-        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`,
-        { eval: true, workerData: { latencyMs } }
-      )
-      worker.once("message", (m: { url: string }) => resume(Effect.succeed({ worker, url: m.url })))
-      worker.once("error", (error) => resume(Effect.die(error)))
-    }),
-    ({ worker }) => Effect.promise(() => worker.terminate())
-  ).pipe(
-    Effect.map(({ worker, url }) => ({
-      url,
-      calls: Effect.async<number>((resume) => {
-        worker.once("message", (m: { calls: number }) => resume(Effect.succeed(m.calls)))
-        worker.postMessage({ type: "calls" })
-      })
-    }))
-  )
+  Effect.map(startFakeLlmInWorker(latencyMs), (server) => ({ url: server.url, calls: Effect.map(server.stats, (s) => s.calls) }))
 
 const runChild = (env: Record<string, string>, options: Record<string, unknown>) =>
   Effect.sync(() => {
