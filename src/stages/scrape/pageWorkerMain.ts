@@ -1,8 +1,16 @@
 import * as os from "node:os"
 import { parentPort } from "node:worker_threads"
-
-if (process.env.E_NICE) os.setPriority(Number(process.env.E_NICE))
 import { type PageInput, type PageOutput, processPage } from "./processPage.js"
+
+// Parsing pages can wait, while the main thread paces every request and runs the other stages. Only on Linux,
+// where a priority is per thread (elsewhere this would lower the whole process); lowering needs no privilege.
+if (process.platform === "linux") {
+  try {
+    os.setPriority(10)
+  } catch {
+    // Not permitted in this sandbox: the thread keeps the default priority.
+  }
+}
 
 /** Entry of the page worker thread (runPage.ts): one message in, one answer out, by id. */
 parentPort!.on("message", ({ id, input }: { id: number; input: PageInput }) => {

@@ -11,7 +11,7 @@ interface Task {
 }
 
 interface Shared {
-  readonly worker: Worker
+  readonly worker: Worker | undefined
   readonly tasks: Map<number, Task>
   nextId: number
   broken: boolean
@@ -32,25 +32,32 @@ const spawn = (): Worker => {
 
 const inline = (input: PageInput) => Effect.sync(() => processPage(input))
 
-/** Started on first use; should it fail or die, its tasks (and all later ones) are processed in this thread. */
+/** Started on first use; should it fail to start or die, its tasks (and all later ones) run in this thread. */
 const sharedWorker = (): Shared => {
   if (shared) return shared
-  const state: Shared = { worker: spawn(), tasks: new Map(), nextId: 0, broken: false }
+  let worker: Worker
+  try {
+    worker = spawn()
+  } catch {
+    shared = { worker: undefined, tasks: new Map(), nextId: 0, broken: true }
+    return shared
+  }
+  const state: Shared = { worker, tasks: new Map(), nextId: 0, broken: false }
   const giveUp = () => {
     if (state.broken) return
     state.broken = true
     for (const task of state.tasks.values()) task.resume(inline(task.input))
     state.tasks.clear()
   }
-  state.worker.on("message", ({ id, output }: { id: number; output: PageOutput }) => {
+  worker.on("message", ({ id, output }: { id: number; output: PageOutput }) => {
     const task = state.tasks.get(id)
     state.tasks.delete(id)
-    if (state.tasks.size === 0) state.worker.unref()
+    if (state.tasks.size === 0) worker.unref()
     task?.resume(Effect.succeed(output))
   })
-  state.worker.on("error", giveUp)
-  state.worker.on("exit", giveUp)
-  state.worker.unref()
+  worker.on("error", giveUp)
+  worker.on("exit", giveUp)
+  worker.unref()
   shared = state
   return state
 }
@@ -63,14 +70,15 @@ const sharedWorker = (): Shared => {
 export const runPage = (input: PageInput): Effect.Effect<PageOutput> =>
   Effect.async<PageOutput>((resume) => {
     const state = sharedWorker()
-    if (state.broken) return resume(inline(input))
+    const worker = state.worker
+    if (state.broken || worker === undefined) return resume(inline(input))
     const id = state.nextId++
     state.tasks.set(id, { input, resume })
-    if (state.tasks.size === 1) state.worker.ref()
-    state.worker.postMessage({ id, input })
+    if (state.tasks.size === 1) worker.ref()
+    worker.postMessage({ id, input })
     return Effect.sync(() => {
       state.tasks.delete(id)
-      if (state.tasks.size === 0) state.worker.unref()
+      if (state.tasks.size === 0) worker.unref()
     })
   })
 
