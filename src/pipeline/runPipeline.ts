@@ -31,6 +31,7 @@ const REJECT_FLUSH_SIZE = 500
 
 const isPresent = <A>(a: A | null): a is A => a !== null
 const STAGE_BUFFER = 64
+const SCRAPE_FEED_FACTOR = 3
 
 export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName> => {
   let stages: ReadonlyArray<StageName> = stageNames
@@ -398,7 +399,9 @@ const executeRun = (args: {
         skipCompany(company)
         return false
       }),
-      Stream.mapEffect(scrapeStep, { concurrency: scraperSettings.concurrency, unordered: true }),
+      // The Scraper bounds requests itself (globally and per host); more companies in flight than request
+      // slots keeps those slots busy through redirects, robots.txt turns and page processing.
+      Stream.mapEffect(scrapeStep, { concurrency: scraperSettings.concurrency * SCRAPE_FEED_FACTOR, unordered: true }),
       Stream.filter(isPresent),
       Stream.buffer({ capacity: STAGE_BUFFER }),
       Stream.mapEffect(enrichStep, { concurrency: llmSettings.concurrency, unordered: true }),
