@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -50,10 +50,6 @@ export const waitUntil = (check: () => boolean, timeoutMs = 60_000) =>
     }
     tick()
   })
-
-export const killed = (child: ChildProcess, signal: NodeJS.Signals) => {
-  child.kill(signal)
-}
 
 /** Runs `query` against the database `env` points at, opening and closing it (the embedded one admits one process). */
 export const withDatabase = <A, E>(env: Record<string, string>, query: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
