@@ -5,17 +5,21 @@ import { EnricherLive } from "../stages/enrich/Enricher.js"
 import { CompanyWriter } from "../stages/persist/CompanyWriter.js"
 import { Scraper } from "../stages/scrape/Scraper.js"
 import { ScrapeStore } from "../stages/scrape/ScrapeStore.js"
+import { CompanySteps } from "./CompanySteps.js"
 import { RunStore } from "./RunStore.js"
 
 /** Everything a pipeline run needs, composed once. */
-export const PipelineLayer = Layer.mergeAll(
+export const PipelineLayer = CompanySteps.Default.pipe(
+  Layer.provideMerge(Layer.mergeAll(
   RunStore.Default,
   RejectedRowsStore.Default,
   ScrapeStore.Default,
   CompanyWriter.Default,
   Scraper.Default,
   EnricherLive
-).pipe(Layer.provideMerge(DatabaseLive))
+  )),
+  Layer.provideMerge(DatabaseLive)
+)
 
 /** What `runs` and `status` need: the database only. */
 export const RunsQueryLayer = RunStore.Default.pipe(Layer.provideMerge(DatabaseLive))

@@ -96,8 +96,11 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           skipped = EXCLUDED.skipped, finished_at = EXCLUDED.finished_at,
           started_at = COALESCE(run_stages.started_at, EXCLUDED.started_at)`
 
-    /** Terminal outcomes only: an item is never left `running`, so a kill needs no repair. */
-    const recordItems = (id: number, items: ReadonlyArray<ItemRecord>) =>
+    /**
+     * Terminal outcomes only: an item is never left `running`, so a kill needs no repair. With `attempt`, the
+     * attempt number is set (never lowered) rather than counted up, so writing the same outcome twice is a no-op.
+     */
+    const recordItems = (id: number, items: ReadonlyArray<ItemRecord>, attempt?: number) =>
       items.length === 0
         ? Effect.void
         : sql`
@@ -107,7 +110,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
             domain: item.domain,
             stage: item.stage,
             status: item.status,
-            attempts: 1,
+            attempts: attempt ?? 1,
             error_kind: item.errorKind,
             error_message: item.errorMessage,
             retryable: item.retryable,
@@ -119,7 +122,9 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           }))
         )}
         ON CONFLICT (run_id, stage, domain) DO UPDATE SET
-          status = EXCLUDED.status, attempts = run_items.attempts + 1, error_kind = EXCLUDED.error_kind,
+          status = EXCLUDED.status,
+          attempts = ${attempt === undefined ? sql`run_items.attempts + 1` : sql`GREATEST(run_items.attempts, EXCLUDED.attempts)`},
+          error_kind = EXCLUDED.error_kind,
           error_message = EXCLUDED.error_message, retryable = EXCLUDED.retryable, output_hash = EXCLUDED.output_hash,
           input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
           finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at`.pipe(Effect.asVoid)

@@ -9,13 +9,10 @@ import { cleanStream } from "../stages/clean/cleanStream.js"
 import type { Rejection } from "../stages/clean/cleanRow.js"
 import { IngestReport } from "../stages/clean/IngestReport.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
-import { Enricher } from "../stages/enrich/Enricher.js"
 import { loadCsv } from "../stages/load/loadCsv.js"
 import { sha256File } from "../stages/load/sha256File.js"
-import { mergeCompany } from "../stages/merge/mergeCompany.js"
-import { type CompanyRecord, CompanyWriter, type EnrichmentOutcome } from "../stages/persist/CompanyWriter.js"
-import { Scraper } from "../stages/scrape/Scraper.js"
-import { ScrapeStore } from "../stages/scrape/ScrapeStore.js"
+import { CompanySteps, type CompanyInFlight } from "./CompanySteps.js"
+import { Enricher } from "../stages/enrich/Enricher.js"
 import { planDryRun } from "./planDryRun.js"
 import { PipelineError } from "./PipelineError.js"
 import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
@@ -53,56 +50,6 @@ const isFinished = (state: ResumeState, domain: string, retryFailed: boolean) =>
   const items = state.items.get(domain)
   if (!items || items.persist?.status !== "succeeded") return false
   return (["scrape", "enrich"] as const).every((s) => items[s] === undefined || isSettled(items[s], retryFailed))
-}
-
-const scrapeItem = (result: ScrapeResult): ItemRecord => ({
-  domain: result.domain,
-  stage: "scrape",
-  status: result.status === "success" ? "succeeded" : result.status === "skipped" ? "skipped" : "failed",
-  errorKind: result.errorKind,
-  errorMessage: result.errorMessage,
-  retryable: result.retryable,
-  outputHash: result.contentHash,
-  inputTokens: 0,
-  outputTokens: 0
-})
-
-const enrichItem = (domain: string, outcome: EnrichmentOutcome): ItemRecord | null => {
-  switch (outcome._tag) {
-    case "Enriched":
-      return {
-        domain,
-        stage: "enrich",
-        status: "succeeded",
-        errorKind: null,
-        errorMessage: null,
-        retryable: false,
-        outputHash: outcome.result.inputHash,
-        inputTokens: outcome.result.cached ? 0 : outcome.result.inputTokens,
-        outputTokens: outcome.result.cached ? 0 : outcome.result.outputTokens
-      }
-    case "EnrichFailed":
-      return {
-        domain,
-        stage: "enrich",
-        status: "failed",
-        errorKind: outcome.error.reason,
-        errorMessage: outcome.error.message,
-        retryable: outcome.error.retryable,
-        outputHash: null,
-        inputTokens: 0,
-        outputTokens: 0
-      }
-    case "NotEnriched":
-      return null
-  }
-}
-
-interface InFlight {
-  readonly company: CleanCompany
-  readonly scrape: ScrapeResult | null
-  readonly scrapeItem: ItemRecord | null
-  readonly enrichment: EnrichmentOutcome
 }
 
 /** Pass 1: read and clean the whole input without writing anything, so bad input fails before any effect. */
@@ -219,10 +166,7 @@ const executeRun = (args: {
     const sql = yield* SqlClient.SqlClient
     const runs = yield* RunStore
     const rejectedRows = yield* RejectedRowsStore
-    const scraper = yield* Scraper
-    const scrapeStore = yield* ScrapeStore
-    const enricher = yield* Enricher
-    const writer = yield* CompanyWriter
+    const steps = yield* CompanySteps
     const scraperSettings = yield* ScraperConfig
     const llmSettings = yield* LlmConfig
     const started = Date.now()
@@ -343,54 +287,23 @@ const executeRun = (args: {
     const scrapeStep = (company: CleanCompany) =>
       Effect.gen(function* () {
         if (yield* stopping) return null
-        if (!stages.has("scrape")) {
-          const stored = yield* scrapeStore.fresh(company.domain, Number.POSITIVE_INFINITY)
-          return { company, scrape: Option.getOrNull(stored), scrapeItem: null }
-        }
-        const cached = yield* scrapeStore.fresh(company.domain, scraperSettings.maxAgeDays)
-        const reusable = Option.filter(cached, (r) => !(options.retryFailed && r.status === "failed"))
-        const result = Option.isSome(reusable)
-          ? reusable.value
-          : yield* Effect.tap(scraper.scrape(company.domain), (r) => scrapeStore.save(r))
-        counters.add("scrape", result.status === "success" ? "done" : result.status === "skipped" ? "skipped" : "failed")
-        return { company, scrape: result, scrapeItem: scrapeItem(result) }
-      }).pipe(Effect.withSpan("stage.scrape", { attributes: { domain: company.domain } }))
+        const { scrape, scraped } = yield* steps.scrape(company, { stages, retryFailed: options.retryFailed })
+        if (scraped && scrape) counters.add("scrape", scrape.status === "success" ? "done" : scrape.status === "skipped" ? "skipped" : "failed")
+        return { company, scrape, scraped }
+      })
 
-    const enrichStep = (scraped: { company: CleanCompany; scrape: ScrapeResult | null; scrapeItem: ItemRecord | null }) =>
+    const enrichStep = (scraped: { company: CleanCompany; scrape: ScrapeResult | null; scraped: boolean }) =>
       Effect.gen(function* () {
         if (yield* stopping) return null
-        const input = mergeCompany(scraped.company, scraped.scrape)
         if (stages.has("merge")) counters.add("merge", "done")
-        if (!stages.has("enrich")) return { ...scraped, enrichment: { _tag: "NotEnriched" } } satisfies InFlight
-        const enrichment: EnrichmentOutcome = yield* enricher.enrich(input).pipe(
-          Effect.match({
-            onSuccess: (result) => ({ _tag: "Enriched", result }) as const,
-            onFailure: (error) => ({ _tag: "EnrichFailed", error }) as const
-          })
-        )
-        counters.add("enrich", enrichment._tag === "Enriched" ? "done" : "failed")
-        return { ...scraped, enrichment } satisfies InFlight
-      }).pipe(Effect.withSpan("stage.enrich", { attributes: { domain: scraped.company.domain } }))
+        const enrichment = yield* steps.enrich(scraped.company, scraped.scrape, { stages })
+        if (enrichment._tag !== "NotEnriched") counters.add("enrich", enrichment._tag === "Enriched" ? "done" : "failed")
+        return { ...scraped, enrichment } satisfies CompanyInFlight
+      })
 
-    const persistBatch = (batch: ReadonlyArray<InFlight>) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const records: Array<CompanyRecord> = batch.map((b) => ({ company: b.company, scrape: b.scrape, enrichment: b.enrichment }))
-          if (stages.has("persist")) yield* writer.upsertBatch(records)
-          const items: Array<ItemRecord> = []
-          for (const b of batch) {
-            if (b.scrapeItem) items.push(b.scrapeItem)
-            const e = enrichItem(b.company.domain, b.enrichment)
-            if (e) items.push(e)
-            if (stages.has("persist")) {
-              items.push({ domain: b.company.domain, stage: "persist", status: "succeeded", errorKind: null, errorMessage: null, retryable: false, outputHash: null, inputTokens: 0, outputTokens: 0 })
-            }
-          }
-          yield* runs.recordItems(runId, items)
-        })
-      ).pipe(
-        Effect.tap(() => Effect.sync(() => stages.has("persist") && counters.add("persist", "done", batch.length))),
-        Effect.withSpan("stage.persist", { attributes: { size: batch.length } })
+    const persistBatch = (batch: ReadonlyArray<CompanyInFlight>) =>
+      steps.persist(runId, batch, { stages }).pipe(
+        Effect.tap(() => Effect.sync(() => stages.has("persist") && counters.add("persist", "done", batch.length)))
       )
 
     yield* companies.pipe(

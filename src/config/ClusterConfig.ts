@@ -1,0 +1,21 @@
+import { Config } from "effect"
+import * as ConfigValue from "./ConfigValue.js"
+
+/** How a `pnpm worker` runner joins the cluster; every runner and the submitter share DATABASE_URL. */
+export const ClusterConfig = Config.all({
+  /** The address other runners reach this one at: a host name or IP they can resolve, not 0.0.0.0. */
+  host: ConfigValue.nonEmptyString("CLUSTER_HOST", "localhost"),
+  port: ConfigValue.integer("CLUSTER_PORT", { min: 1, max: 65535, default: 34431 }),
+  /** Where the runner listens; default CLUSTER_HOST. 0.0.0.0 when the advertised name is a NAT/DNS name. */
+  listenHost: ConfigValue.optionalString("CLUSTER_LISTEN_HOST"),
+  /** Shards spread the workflows over runners; every runner and submitter must use the same number. */
+  shards: ConfigValue.integer("CLUSTER_SHARDS", { min: 1, max: 10_000, default: 300 }),
+  /** A runner that stops heart-beating loses its shards after this long: the failover time. */
+  shardLockExpirationSeconds: ConfigValue.integer("CLUSTER_FAILOVER_SECONDS", { min: 3, max: 3600, default: 30 }),
+  /** Runners run this many companies' workflows at once; LLM calls are further bounded by CONCURRENT_LLM_CALLS. */
+  workflowConcurrency: ConfigValue.integer("CLUSTER_WORKFLOW_CONCURRENCY", { min: 1, max: 10_000, default: 64 }),
+  /** Connections of the cluster's own pool (message and runner storage). */
+  poolSize: ConfigValue.integer("CLUSTER_DATABASE_POOL_SIZE", { min: 2, max: 100, default: 6 })
+})
+
+export type ClusterSettings = Config.Config.Success<typeof ClusterConfig>
