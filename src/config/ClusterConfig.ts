@@ -11,9 +11,9 @@ export const ClusterConfig = Config.all({
   /** Shards spread the workflows over runners; every runner and submitter must use the same number. */
   shards: ConfigValue.integer("CLUSTER_SHARDS", { min: 1, max: 10_000, default: 300 }),
   /** A runner that stops heart-beating loses its shards after this long: the failover time. */
-  shardLockExpirationSeconds: ConfigValue.integer("CLUSTER_FAILOVER_SECONDS", { min: 3, max: 3600, default: 30 }),
-  /** Runners run this many companies' workflows at once; LLM calls are further bounded by CONCURRENT_LLM_CALLS. */
-  workflowConcurrency: ConfigValue.integer("CLUSTER_WORKFLOW_CONCURRENCY", { min: 1, max: 10_000, default: 64 }),
+  failoverSeconds: ConfigValue.integer("CLUSTER_FAILOVER_SECONDS", { min: 3, max: 3600, default: 30 }),
+  /** The submitter keeps at most this many companies submitted and unfinished, cluster-wide. */
+  maxInFlight: ConfigValue.integer("CLUSTER_MAX_IN_FLIGHT", { min: 1, max: 1_000_000, default: 2000 }),
   /** Connections of the cluster's own pool (message and runner storage). */
   poolSize: ConfigValue.integer("CLUSTER_DATABASE_POOL_SIZE", { min: 2, max: 100, default: 6 })
 })

@@ -20,6 +20,8 @@ export const exitCodeForError = (error: unknown): number => {
       return tagged.reason === "LockHeld" ? ExitCode.Locked : ExitCode.BadInput
     case "DatabaseError":
       return tagged.reason === "Locked" ? ExitCode.Locked : ExitCode.Failures
+    case "ClusterError":
+      return tagged.reason === "NeedsServer" ? ExitCode.BadInput : ExitCode.Failures
     case "ValidationError":
     case "HelpDoc":
       return ExitCode.BadInput

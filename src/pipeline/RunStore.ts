@@ -38,6 +38,8 @@ export interface ItemRecord {
   readonly outputHash: string | null
   readonly inputTokens: number
   readonly outputTokens: number
+  /** How many times the company reached this stage in the run (read back only). */
+  readonly attempts?: number
 }
 
 const runColumns = (sql: SqlClient.SqlClient) => sql`
@@ -132,8 +134,22 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
     const items = (id: number) =>
       sql<ItemRecord>`
         SELECT domain, stage, status, error_kind AS "errorKind", error_message AS "errorMessage", retryable,
-          output_hash AS "outputHash", input_tokens AS "inputTokens", output_tokens AS "outputTokens"
+          output_hash AS "outputHash", input_tokens AS "inputTokens", output_tokens AS "outputTokens", attempts
         FROM run_items WHERE run_id = ${id}`
+
+    /** Items per stage and status, and the attempts summed over one stage: what a distributed submitter polls. */
+    const progress = (id: number, stage: CompanyStage) =>
+      Effect.all(
+        {
+          counts: sql<{ stage: CompanyStage; status: ItemStatus; count: number }>`
+            SELECT stage, status, count(*)::int AS count FROM run_items WHERE run_id = ${id} GROUP BY 1, 2`,
+          attemptsSum: sql<{ sum: number }>`
+            SELECT COALESCE(sum(attempts), 0)::int AS sum FROM run_items WHERE run_id = ${id} AND stage = ${stage}`.pipe(
+            Effect.map((rows) => rows[0]!.sum)
+          )
+        },
+        { concurrency: 2 }
+      )
 
     const failuresByKind = (id: number) =>
       sql<{ stage: string; errorKind: string; count: number }>`
@@ -158,6 +174,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       upsertStage,
       recordItems,
       items,
+      progress,
       failuresByKind,
       tokens
     } as const

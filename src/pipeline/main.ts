@@ -1,6 +1,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
+import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option, Schedule } from "effect"
+import { ClusterError } from "../cluster/ClusterError.js"
+import { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
+import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
@@ -9,12 +12,12 @@ import { errorMessage } from "./errorMessage.js"
 import { ExitCode, exitCodeForCause } from "./ExitCode.js"
 import { loggerLayer, resolveLogMode } from "./Logging.js"
 import { PipelineError } from "./PipelineError.js"
-import { PipelineLayer, RunsQueryLayer } from "./PipelineLayer.js"
+import { PipelineLayer, RunsQueryLayer, SubmitterLayer } from "./PipelineLayer.js"
 import type { PipelineOptions } from "./PipelineOptions.js"
 import { formatPlan, pipelinePlan } from "./PipelinePlan.js"
 import { runPipeline } from "./runPipeline.js"
 import { formatRunList, formatRunStatus } from "./formatRuns.js"
-import { failureCount, formatSummary } from "./RunSummary.js"
+import { failureCount, formatSummary, type RunSummary } from "./RunSummary.js"
 import { RunStore } from "./RunStore.js"
 import { parseStageList, type StageName } from "./StageName.js"
 
@@ -57,7 +60,10 @@ const options = {
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("load and clean, then print what the run would do")),
   plan: Options.boolean("plan").pipe(Options.withDescription("print the stages with their concurrency and retry policies")),
   strict: Options.boolean("strict").pipe(Options.withDescription("exit 1 when any company failed")),
-  wait: Options.boolean("wait").pipe(Options.withDescription("wait for another run holding the lock instead of exiting 3"))
+  wait: Options.boolean("wait").pipe(Options.withDescription("wait for another run holding the lock instead of exiting 3")),
+  distributed: Options.boolean("distributed").pipe(
+    Options.withDescription("submit the companies to the cluster of `pnpm worker` runners (needs DATABASE_URL) and follow them")
+  )
 }
 
 /**
@@ -111,8 +117,23 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
     if (pipelineOptions.limit !== undefined && pipelineOptions.limit < 1) {
       return yield* new PipelineError({ reason: "BadArgument", message: `--limit: expected a positive integer, got ${pipelineOptions.limit}` })
     }
+    if (args.distributed && !args.dryRun && Option.isNone((yield* DatabaseConfig).url)) {
+      return yield* new ClusterError({
+        reason: "NeedsServer",
+        message: "--distributed needs DATABASE_URL: the Postgres server the runners of `pnpm worker` share (the embedded database serves one process)"
+      })
+    }
+    type Failure =
+      | Effect.Effect.Error<ReturnType<typeof runPipeline>>
+      | Effect.Effect.Error<ReturnType<typeof runDistributedPipeline>>
+      | Layer.Layer.Error<typeof PipelineLayer>
+      | Layer.Layer.Error<typeof SubmitterLayer>
+    const run = (shutdown: Deferred.Deferred<void>): Effect.Effect<RunSummary, Failure> =>
+      args.distributed && !args.dryRun
+        ? runDistributedPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(SubmitterLayer))
+        : runPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
     yield* runGracefully((shutdown) =>
-      runPipeline(pipelineOptions, { mode, shutdown }).pipe(
+      run(shutdown).pipe(
         Effect.tap((summary) => {
           if (pipelineOptions.strict && failureCount(summary) > 0) exitCode = ExitCode.Failures
           if (summary._tag === "Completed" && summary.status === "interrupted") {
@@ -120,7 +141,6 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
           }
           return mode === "tty" || summary._tag === "DryRun" ? Console.log(formatSummary(summary)) : Effect.void
         }),
-        Effect.provide(PipelineLayer),
         // The embedded database admits one process: --wait queues behind it as behind the server's advisory lock.
         Effect.retry({
           schedule: Schedule.spaced("1 second"),

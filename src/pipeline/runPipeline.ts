@@ -1,14 +1,11 @@
-import { SqlClient } from "@effect/sql"
-import { Cause, Chunk, Deferred, Effect, Option, Schedule, Stream } from "effect"
+import { Chunk, Deferred, Effect, Option, Stream } from "effect"
 import * as path from "node:path"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
 import type { CleanCompany } from "../schema/CleanCompany.js"
 import type { ScrapeResult } from "../schema/ScrapeResult.js"
 import { cleanStream } from "../stages/clean/cleanStream.js"
-import type { Rejection } from "../stages/clean/cleanRow.js"
 import { IngestReport } from "../stages/clean/IngestReport.js"
-import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { loadCsv } from "../stages/load/loadCsv.js"
 import { sha256File } from "../stages/load/sha256File.js"
 import { CompanySteps, type CompanyInFlight } from "./CompanySteps.js"
@@ -17,14 +14,13 @@ import { planDryRun } from "./planDryRun.js"
 import { PipelineError } from "./PipelineError.js"
 import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
 import { PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS } from "./PipelinePlan.js"
-import { type ProgressMode, runProgressDisplay } from "./ProgressDisplay.js"
+import type { ProgressMode } from "./ProgressDisplay.js"
 import { acquireRunLock } from "./RunLock.js"
-import { type ItemRecord, type RunRow, RunStore } from "./RunStore.js"
-import { StageCounters } from "./StageCounters.js"
-import { type CompanyStage, type StageName, stageNames } from "./StageName.js"
+import { ResumeState } from "./ResumeState.js"
+import { openRunSession } from "./RunSession.js"
+import { type RunRow, RunStore } from "./RunStore.js"
+import { type StageName, stageNames } from "./StageName.js"
 import type { RunSummary } from "./RunSummary.js"
-
-const REJECT_FLUSH_SIZE = 500
 
 const isPresent = <A>(a: A | null): a is A => a !== null
 const STAGE_BUFFER = 64
@@ -36,20 +32,6 @@ export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName>
   if (options.only) stages = stages.filter((s) => options.only!.includes(s))
   // Every run reads its input: load and clean are how the companies are known at all.
   return new Set<StageName>(["load", "clean", ...stages])
-}
-
-interface ResumeState {
-  readonly items: ReadonlyMap<string, Partial<Record<CompanyStage, ItemRecord>>>
-}
-
-const isSettled = (item: ItemRecord | undefined, retryFailed: boolean) =>
-  item !== undefined && (item.status !== "failed" || (!item.retryable && !retryFailed))
-
-/** Finished: persisted, and nothing upstream is waiting to be tried again. */
-const isFinished = (state: ResumeState, domain: string, retryFailed: boolean) => {
-  const items = state.items.get(domain)
-  if (!items || items.persist?.status !== "succeeded") return false
-  return (["scrape", "enrich"] as const).every((s) => items[s] === undefined || isSettled(items[s], retryFailed))
 }
 
 /** Pass 1: read and clean the whole input without writing anything, so bad input fails before any effect. */
@@ -92,12 +74,18 @@ export interface PipelineContext {
   readonly progressIntervalMs?: number
 }
 
-export const runPipeline = (options: PipelineOptions, context: PipelineContext) =>
+export interface PreparedRun {
+  readonly _tag: "Prepared"
+  readonly runId: number
+  readonly inputPath: string
+  readonly stages: ReadonlySet<StageName>
+  readonly validation: IngestReport
+  readonly resumed: boolean
+}
+
+/** Find the run to continue, check its input is unchanged and validate every row: nothing is written yet. */
+const validateRun = (options: PipelineOptions) =>
   Effect.gen(function* () {
-    const runs = yield* RunStore
-    const scraperSettings = yield* ScraperConfig
-    const llmSettings = yield* LlmConfig
-    const enricher = yield* Enricher
     const stages = selectedStages(options)
 
     const existing = yield* resolveRun(options)
@@ -115,17 +103,24 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
     const validation = yield* validateInput(inputPath, options.delimiter)
     yield* Effect.logInfo(`input ${inputPath}: ${validation.read} data lines, ${validation.accepted} companies accepted`)
 
-    if (options.dryRun) {
-      const plan = yield* planDryRun({
-        inputPath,
-        delimiter: options.delimiter,
-        limit: options.limit,
-        stages,
-        retryFailed: options.retryFailed,
-        resumeRunId: Option.map(existing, (r) => r.id)
-      })
-      return { _tag: "DryRun", validation, plan } as const satisfies RunSummary
-    }
+    return { existing, inputPath, inputSha256, stages, validation }
+  })
+
+/**
+ * Everything before the companies flow, shared by both executors: find or create the run, check its input,
+ * validate every row (nothing is written for bad input), take the run lock. Needs a Scope: the lock lives in it.
+ */
+export const prepareRun = (
+  options: PipelineOptions,
+  settings: { readonly distributed: boolean },
+  validated?: Effect.Effect.Success<ReturnType<typeof validateRun>>
+) =>
+  Effect.gen(function* () {
+    const runs = yield* RunStore
+    const scraperSettings = yield* ScraperConfig
+    const llmSettings = yield* LlmConfig
+    const enricher = yield* Effect.serviceOption(Enricher)
+    const { existing, inputPath, inputSha256, stages, validation } = validated ?? (yield* validateRun(options))
 
     yield* acquireRunLock({ wait: options.wait })
 
@@ -134,10 +129,13 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
       limit: options.limit ?? null,
       retryFailed: options.retryFailed,
       scraper: { ...scraperSettings },
+      distributed: settings.distributed,
       llm: {
-        provider: enricher.provider,
-        model: enricher.model,
-        promptVersion: enricher.promptVersion,
+        // Distributed runs are enriched by the runners, with their own LLM settings.
+        ...Option.match(enricher, {
+          onNone: () => ({}),
+          onSome: (e) => ({ provider: e.provider, model: e.model, promptVersion: e.promptVersion })
+        }),
         temperature: llmSettings.temperature,
         maxTokens: llmSettings.maxTokens,
         concurrency: llmSettings.concurrency
@@ -147,138 +145,41 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
       onNone: () => runs.create({ inputPath, inputSha256, settings: settingsSnapshot }),
       onSome: (run) => Effect.as(runs.markRunning(run.id), run.id)
     })
-    return yield* executeRun({ runId, inputPath, options, stages, context, validation, resumed: Option.isSome(existing) }).pipe(
-      Effect.annotateLogs("run_id", runId)
-    )
+    return { _tag: "Prepared", runId, inputPath, stages, validation, resumed: Option.isSome(existing) } as const satisfies PreparedRun
+  })
+
+export const runPipeline = (options: PipelineOptions, context: PipelineContext) =>
+  Effect.gen(function* () {
+    const validated = yield* validateRun(options)
+    if (options.dryRun) {
+      const plan = yield* planDryRun({
+        inputPath: validated.inputPath,
+        delimiter: options.delimiter,
+        limit: options.limit,
+        stages: validated.stages,
+        retryFailed: options.retryFailed,
+        resumeRunId: Option.map(validated.existing, (r) => r.id)
+      })
+      return { _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary
+    }
+    const prepared = yield* prepareRun(options, { distributed: false }, validated)
+    return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
   }).pipe(Effect.scoped, Effect.withSpan("pipeline.run"))
 
-const executeRun = (args: {
-  runId: number
-  inputPath: string
-  options: PipelineOptions
-  stages: ReadonlySet<StageName>
-  context: PipelineContext
-  validation: IngestReport
-  resumed: boolean
-}) =>
+const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
   Effect.gen(function* () {
     const { runId, options, stages, context } = args
-    const sql = yield* SqlClient.SqlClient
-    const runs = yield* RunStore
-    const rejectedRows = yield* RejectedRowsStore
     const steps = yield* CompanySteps
+    const runs = yield* RunStore
     const scraperSettings = yield* ScraperConfig
     const llmSettings = yield* LlmConfig
-    const started = Date.now()
-
-    const state: ResumeState = {
-      items: args.resumed
-        ? (yield* runs.items(runId)).reduce((map, item) => {
-            map.set(item.domain, { ...map.get(item.domain), [item.stage]: item })
-            return map
-          }, new Map<string, Partial<Record<CompanyStage, ItemRecord>>>())
-        : new Map()
-    }
-
-    const counters = new StageCounters(stageNames)
-    yield* Effect.addFinalizer((exit) =>
-      exit._tag === "Success"
-        ? Effect.void
-        : runs
-            .finish(
-              runId,
-              Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed",
-              counters.snapshot(),
-              Cause.isInterruptedOnly(exit.cause) ? "interrupted" : Cause.pretty(exit.cause).slice(0, 2000)
-            )
-            .pipe(Effect.ignore)
-    )
-    const companyTotal = Math.min(args.validation.accepted, options.limit ?? Number.POSITIVE_INFINITY)
-    counters.start("load", args.validation.read)
-    counters.start("clean", args.validation.read)
-    for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
-      if (stages.has(stage)) counters.start(stage, companyTotal)
-    }
-    const writeStages = Effect.forEach(
-      stageNames,
-      (stage) => {
-        const c = counters.get(stage)
-        return runs.upsertStage(runId, stage, { ...c, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null })
-      },
-      { discard: true }
-    )
-    yield* writeStages
-    yield* Effect.logInfo("run started").pipe(
-      Effect.annotateLogs({ event: "run.start", input: args.inputPath, resumed: args.resumed, stages: [...stages].join(",") })
-    )
-    const logStageFinish = (stage: StageName) => {
-      const c = counters.get(stage)
-      return Effect.logInfo(`${stage} ${c.status}`).pipe(
-        Effect.annotateLogs({ event: "stage.finish", stage, status: c.status, total: c.total, done: c.done, failed: c.failed, skipped: c.skipped })
-      )
-    }
-    yield* Effect.forEach(
-      stageNames.filter((s) => stages.has(s)),
-      (stage) => Effect.logInfo(`${stage} started`).pipe(Effect.annotateLogs({ event: "stage.start", stage, total: counters.get(stage).total })),
-      { discard: true }
-    )
-
-    yield* runProgressDisplay({
+    const state = new ResumeState(args.resumed ? yield* runs.items(runId) : [])
+    const { counters, companies, skipCompany, finish } = yield* openRunSession({
+      ...args,
       mode: context.mode,
-      counters,
-      stages: stageNames.filter((s) => stages.has(s)),
-      intervalMs: context.progressIntervalMs ?? 5000
+      shutdown: context.shutdown,
+      progressIntervalMs: context.progressIntervalMs
     })
-    yield* Effect.forkScoped(
-      Effect.repeat(
-        Effect.zipRight(writeStages, runs.heartbeat(runId, counters.snapshot())).pipe(Effect.delay("2 seconds"), Effect.ignore),
-        Schedule.forever
-      )
-    )
-
-    // --- load + clean (second, writing pass) ---
-    let pendingRejections: Array<Rejection> = []
-    const flushRejections = Effect.suspend(() => {
-      const batch = pendingRejections
-      pendingRejections = []
-      return rejectedRows.saveBatch(runId, batch)
-    })
-
-    const companies = cleanStream(loadCsv(args.inputPath, options.delimiter === undefined ? {} : { delimiter: options.delimiter })).pipe(
-      Stream.mapChunksEffect((chunk) =>
-        Effect.gen(function* () {
-          const accepted: Array<CleanCompany> = []
-          for (const outcome of chunk) {
-            counters.add("load", "done")
-            if (outcome._tag === "Accepted") {
-              counters.add("clean", "done")
-              accepted.push(outcome.company)
-            } else {
-              counters.add("clean", "failed")
-              pendingRejections.push(outcome.rejection)
-            }
-          }
-          if (pendingRejections.length >= REJECT_FLUSH_SIZE) yield* flushRejections
-          return Chunk.unsafeFromArray(accepted)
-        })
-      ),
-      options.limit === undefined ? (s) => s : Stream.take(options.limit),
-      Stream.interruptWhen(Deferred.await(context.shutdown)),
-      Stream.ensuring(
-        Effect.suspend(() => {
-          counters.finish("load", "succeeded")
-          counters.finish("clean", "succeeded")
-          return Effect.forEach(["load", "clean"] as const, logStageFinish, { discard: true })
-        })
-      )
-    )
-
-    const skipCompany = (company: CleanCompany) => {
-      for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
-        if (stages.has(stage)) counters.add(stage, "skipped")
-      }
-      return company
-    }
 
     // After SIGINT/SIGTERM no company starts a stage: in-flight ones finish, waiting ones stay for --resume
     // (their fetched pages are already in the scrape cache).
@@ -308,7 +209,7 @@ const executeRun = (args: {
 
     yield* companies.pipe(
       Stream.filter((company) => {
-        if (!isFinished(state, company.domain, options.retryFailed)) return true
+        if (!state.isFinished(company.domain, options.retryFailed)) return true
         skipCompany(company)
         return false
       }),
@@ -321,32 +222,7 @@ const executeRun = (args: {
       Stream.filter(isPresent),
       Stream.groupedWithin(PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS),
       Stream.mapEffect((chunk) => persistBatch(Chunk.toReadonlyArray(chunk))),
-      Stream.runDrain,
-      Effect.ensuring(flushRejections.pipe(Effect.ignore))
+      Stream.runDrain
     )
-
-    const interrupted = yield* Deferred.isDone(context.shutdown)
-    for (const stage of ["scrape", "merge", "enrich", "persist"] as const) {
-      if (stages.has(stage)) counters.finish(stage, interrupted ? "interrupted" : "succeeded")
-    }
-    yield* Effect.forEach((["scrape", "merge", "enrich", "persist"] as const).filter((s) => stages.has(s)), logStageFinish, { discard: true })
-    yield* writeStages
-    const failures = yield* runs.failuresByKind(runId)
-    const tokens = yield* runs.tokens(runId)
-    const status = interrupted ? "interrupted" : "succeeded"
-    yield* runs.finish(runId, status, counters.snapshot(), interrupted ? "interrupted by signal" : null)
-    const summary: RunSummary = {
-      _tag: "Completed",
-      runId,
-      status,
-      stages: counters.snapshot(),
-      validation: args.validation,
-      failures,
-      tokens,
-      seconds: (Date.now() - started) / 1000
-    }
-    yield* Effect.logInfo("run finished").pipe(
-      Effect.annotateLogs({ event: "run.finish", status, seconds: summary.seconds, tokens_in: tokens.input, tokens_out: tokens.output })
-    )
-    return summary
+    return yield* finish
   }).pipe(Effect.scoped)

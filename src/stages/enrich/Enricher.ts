@@ -16,6 +16,7 @@ import { EnrichError } from "./EnrichError.js"
 import { EnrichmentCache } from "./EnrichmentCache.js"
 import type { EnrichmentInput } from "./EnrichmentInput.js"
 import { enrichmentPrompt, promptVersion, retryPrompt } from "./EnrichmentPrompt.js"
+import { deriveLlmIdempotencyKey, idempotentHttpClient } from "./LlmIdempotencyKey.js"
 import { makeHeuristicLanguageModel } from "./HeuristicLanguageModel.js"
 import { makeFairSemaphore } from "./FairSemaphore.js"
 import { HEURISTIC_VERSION } from "./heuristicScore.js"
@@ -206,6 +207,7 @@ export const makeEnricher = (
             const first = answer.raw
             const problem = describeInvalidOutput(first)
             return withRetries(retryPrompt(icpText, input, first, problem)).pipe(
+              deriveLlmIdempotencyKey("repair"),
               Effect.mapError((error) => {
                 if (error.reason !== "InvalidOutput") return error
                 const rawExcerpt = excerpt(answer.raw)
@@ -275,5 +277,5 @@ export const enricherLayer = (options: EnricherOptions) => Layer.scoped(Enricher
 
 /** The Enricher from LlmConfig, caching in the database: needs only SqlClient (HTTP is Node's undici). */
 export const EnricherLive = Layer.unwrapEffect(Effect.map(LlmConfig, (settings) => enricherLayer({ settings }))).pipe(
-  Layer.provide(Layer.merge(EnrichmentCache.layerSql, NodeHttpClient.layerUndici))
+  Layer.provide(Layer.merge(EnrichmentCache.layerSql, idempotentHttpClient.pipe(Layer.provide(NodeHttpClient.layerUndici))))
 )

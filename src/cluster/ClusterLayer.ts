@@ -1,0 +1,79 @@
+import { ClusterWorkflowEngine, RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { RpcSerialization } from "@effect/rpc"
+import { PgClient } from "@effect/sql-pg"
+import { Duration, Effect, Layer, Option } from "effect"
+import { ClusterConfig, type ClusterSettings } from "../config/ClusterConfig.js"
+import { DatabaseConfig } from "../config/DatabaseConfig.js"
+import { describeUrl } from "../db/Database.js"
+import { ClusterError } from "./ClusterError.js"
+
+/**
+ * The cluster keeps its messages and runner state in the pipeline's own Postgres, on a pool of its own:
+ * its ids are 64-bit snowflakes, which the pipeline pool's int8-as-number parser would round.
+ */
+const ClusterSql = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const database = yield* DatabaseConfig
+    const cluster = yield* ClusterConfig
+    if (Option.isNone(database.url)) {
+      return yield* new ClusterError({
+        reason: "NeedsServer",
+        message:
+          "distributed mode needs DATABASE_URL: a Postgres server every runner and the submitter reach (the embedded database serves one process)"
+      })
+    }
+    return PgClient.layer({
+      url: database.url.value,
+      maxConnections: cluster.poolSize,
+      connectTimeout: Duration.seconds(10),
+      applicationName: "commonforge-cluster"
+    })
+  })
+)
+
+const shardingConfig = (settings: ClusterSettings, runner: boolean) =>
+  ShardingConfig.layer({
+    runnerAddress: runner ? Option.some(RunnerAddress.make(settings.host, settings.port)) : Option.none(),
+    runnerListenAddress: runner
+      ? Option.map(settings.listenHost, (host) => RunnerAddress.make(host, settings.port))
+      : Option.none(),
+    shardsPerGroup: settings.shards,
+    shardLockExpiration: Duration.seconds(settings.failoverSeconds),
+    shardLockRefreshInterval: Duration.seconds(Math.max(1, Math.floor(settings.failoverSeconds / 4))),
+    // Persisted messages another runner could not hand over are picked up from storage this often.
+    entityMessagePollInterval: Duration.seconds(2),
+    entityReplyPollInterval: Duration.millis(200),
+    runnerHealthCheckInterval: Duration.seconds(Math.max(1, Math.floor(settings.failoverSeconds / 3)))
+  })
+
+const storage = Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer))
+
+/** A runner: serves its shards on CLUSTER_HOST:CLUSTER_PORT and executes workflows. */
+export const RunnerClusterLayer = Layer.unwrapEffect(
+  Effect.map(ClusterConfig, (settings) =>
+    ClusterWorkflowEngine.layer.pipe(
+      Layer.provideMerge(SocketRunner.layer),
+      Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+      Layer.provide(RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))),
+      Layer.provideMerge(storage),
+      Layer.provide(shardingConfig(settings, true)),
+      Layer.provide(RpcSerialization.layerMsgPack)
+    )
+  )
+).pipe(Layer.provide(ClusterSql))
+
+/** The submitter: sends workflows to whichever runner owns their shard, runs none itself. */
+export const ClientClusterLayer = Layer.unwrapEffect(
+  Effect.map(ClusterConfig, (settings) =>
+    ClusterWorkflowEngine.layer.pipe(
+      Layer.provideMerge(SocketRunner.layerClientOnly),
+      Layer.provide(NodeClusterSocket.layerClientProtocol),
+      Layer.provideMerge(storage),
+      Layer.provide(shardingConfig(settings, false)),
+      Layer.provide(RpcSerialization.layerMsgPack)
+    )
+  )
+).pipe(Layer.provide(ClusterSql))
+
+export const describeClusterDatabase = Effect.map(DatabaseConfig, (c) => Option.map(c.url, (url) => describeUrl(url.toString())))

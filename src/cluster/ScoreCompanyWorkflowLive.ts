@@ -1,0 +1,78 @@
+import { Activity } from "@effect/workflow"
+import { Cause, Effect, Schedule } from "effect"
+import { CompanySteps } from "../pipeline/CompanySteps.js"
+import { RunStore } from "../pipeline/RunStore.js"
+import type { CompanyStage } from "../pipeline/StageName.js"
+import { withLlmIdempotencyKey } from "../stages/enrich/LlmIdempotencyKey.js"
+import { EnrichStepResult, ScrapeStepResult } from "./ActivityResults.js"
+import { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
+
+/** The database may blink (failover, a full pool): a step retries before it gives the company up. */
+const databaseRetry = Schedule.exponential("200 millis").pipe(
+  Schedule.jittered,
+  Schedule.either(Schedule.spaced("10 seconds")),
+  Schedule.upTo("2 minutes")
+)
+
+const lastStage = (stages: ReadonlySet<string>): CompanyStage =>
+  stages.has("persist") ? "persist" : stages.has("enrich") ? "enrich" : "scrape"
+
+/** Runs on `pnpm worker` runners; each external call (site fetches, the LLM, the database write) is an Activity. */
+export const ScoreCompanyWorkflowLive = ScoreCompanyWorkflow.toLayer((payload) =>
+  Effect.gen(function* () {
+    const steps = yield* CompanySteps
+    const runs = yield* RunStore
+    const { company, runId, attempt } = payload
+    const stages = new Set(payload.stages)
+
+    const work = Effect.gen(function* () {
+      const { scrape, scraped } = yield* Activity.make({
+        name: "scrape",
+        success: ScrapeStepResult,
+        execute: steps.scrape(company, { stages, retryFailed: payload.retryFailed }).pipe(Effect.retry(databaseRetry), Effect.orDie)
+      })
+      const enrichment = yield* Activity.make({
+        name: "enrich",
+        success: EnrichStepResult,
+        execute: Effect.flatMap(Activity.idempotencyKey("enrich"), (key) =>
+          steps.enrich(company, scrape, { stages }).pipe(withLlmIdempotencyKey(key))
+        )
+      })
+      yield* Activity.make({
+        name: "persist",
+        execute: steps
+          .persist(runId, [{ company, scrape, scraped, enrichment }], { stages, attempt })
+          .pipe(Effect.retry(databaseRetry), Effect.orDie)
+      })
+      return { domain: company.domain, scrape: scrape?.status ?? null, enrichment: enrichment._tag }
+    })
+
+    // A company whose steps died still ends terminal (failed, retryable), or the submitter would wait forever.
+    return yield* work.pipe(
+      Effect.catchAllDefect((defect) =>
+        Activity.make({
+          name: "record-failure",
+          execute: runs
+            .recordItems(
+              runId,
+              [
+                {
+                  domain: company.domain,
+                  stage: lastStage(stages),
+                  status: "failed",
+                  errorKind: "WorkflowDefect",
+                  errorMessage: Cause.pretty(Cause.die(defect)).slice(0, 1000),
+                  retryable: true,
+                  outputHash: null,
+                  inputTokens: 0,
+                  outputTokens: 0
+                }
+              ],
+              attempt
+            )
+            .pipe(Effect.retry(databaseRetry), Effect.orDie)
+        }).pipe(Effect.as({ domain: company.domain, scrape: null, enrichment: "WorkflowDefect" }))
+      )
+    )
+  }).pipe(Effect.withSpan("workflow.scoreCompany", { attributes: { domain: payload.company.domain, run_id: payload.runId } }))
+)

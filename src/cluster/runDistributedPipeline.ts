@@ -1,0 +1,129 @@
+import { SqlClient } from "@effect/sql"
+import { Deferred, Effect, Stream } from "effect"
+import { ClusterConfig } from "../config/ClusterConfig.js"
+import { PipelineError } from "../pipeline/PipelineError.js"
+import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
+import { ResumeState } from "../pipeline/ResumeState.js"
+import { type PipelineContext, prepareRun, type PreparedRun } from "../pipeline/runPipeline.js"
+import { openRunSession } from "../pipeline/RunSession.js"
+import { RunStore } from "../pipeline/RunStore.js"
+import { type CompanyStage, stageNames } from "../pipeline/StageName.js"
+import type { CleanCompany } from "../schema/CleanCompany.js"
+import { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
+
+const SUBMIT_CONCURRENCY = 16
+const POLL_INTERVAL = "500 millis"
+/** With no company finishing for this long, say whether any runner is alive. */
+const STALL_WARNING_MS = 30_000
+
+/** The stage whose item marks a company done: a workflow writes all of a company's items in one transaction. */
+export const lastCompanyStage = (stages: ReadonlySet<string>): CompanyStage | undefined =>
+  stages.has("persist") ? "persist" : stages.has("enrich") ? "enrich" : stages.has("scrape") ? "scrape" : undefined
+
+const outcomeKey = { succeeded: "done", failed: "failed", skipped: "skipped" } as const
+
+/**
+ * `pnpm pipeline --distributed`: load and clean here, submit one ScoreCompany workflow per company to the
+ * cluster (the runners of `pnpm worker` do the work), follow progress in run_items and finish the run when
+ * every company is terminal. A company's execution id is its run, domain and attempt: a resumed submitter
+ * re-submits what was unfinished and joins the executions still in flight instead of starting them again.
+ */
+export const runDistributedPipeline = (options: PipelineOptions, context: PipelineContext) =>
+  Effect.gen(function* () {
+    const prepared = yield* prepareRun(options, { distributed: true })
+    return yield* submitRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
+  }).pipe(Effect.scoped, Effect.withSpan("pipeline.distributed"))
+
+const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
+  Effect.gen(function* () {
+    const { runId, options, stages, context } = args
+    const runs = yield* RunStore
+    const sql = yield* SqlClient.SqlClient
+    const cluster = yield* ClusterConfig
+    const final = lastCompanyStage(stages)
+    if (final === undefined) {
+      return yield* new PipelineError({
+        reason: "BadArgument",
+        message: "--distributed needs one of the stages scrape, enrich or persist: they are what runners record"
+      })
+    }
+    const items = args.resumed ? yield* runs.items(runId) : []
+    const state = new ResumeState(items)
+    // Each company submitted moves its last-stage attempts from n to n + 1 exactly once (the write pins
+    // the number), so the sum over the run counts finished companies whatever order they finish in.
+    const baseline = items.reduce((sum, item) => (item.stage === final ? sum + (item.attempts ?? 1) : sum), 0)
+    const { counters, companies, finish } = yield* openRunSession({
+      ...args,
+      mode: context.mode,
+      shutdown: context.shutdown,
+      progressIntervalMs: context.progressIntervalMs
+    })
+
+    let submitted = 0
+    let finished = 0
+    let lastProgressAt = Date.now()
+
+    const refresh = Effect.gen(function* () {
+      const progress = yield* runs.progress(runId, final)
+      if (progress.attemptsSum - baseline !== finished) lastProgressAt = Date.now()
+      finished = progress.attemptsSum - baseline
+      for (const stage of stageNames) {
+        if (stage === "load" || stage === "clean" || !stages.has(stage)) continue
+        const c = counters.get(stage)
+        c.done = c.failed = c.skipped = 0
+        // Merge has no item of its own: a company is merged once it has its last stage.
+        const source = stage === "merge" ? final : stage
+        for (const row of progress.counts) {
+          if (row.stage !== source) continue
+          if (stage === "merge") c.done += row.count
+          else c[outcomeKey[row.status]] += row.count
+        }
+      }
+      if (Date.now() - lastProgressAt > STALL_WARNING_MS && submitted > finished) {
+        lastProgressAt = Date.now()
+        const alive = yield* sql<{ count: number }>`
+          SELECT count(*)::int AS count FROM cluster_runners WHERE healthy AND last_heartbeat > now() - interval '1 minute'`.pipe(
+          Effect.map((rows) => rows[0]?.count ?? 0),
+          Effect.orElseSucceed(() => 0)
+        )
+        yield* Effect.logWarning(
+          alive === 0
+            ? "no runner is alive: start `pnpm worker` (same DATABASE_URL) to process the submitted companies"
+            : `no company finished in ${STALL_WARNING_MS / 1000} s with ${alive} runner(s) alive`
+        ).pipe(Effect.annotateLogs({ event: "cluster.stalled", runners: alive, unfinished: submitted - finished }))
+      }
+    })
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(POLL_INTERVAL), Effect.ignoreLogged(refresh))))
+
+    const stopped = Deferred.isDone(context.shutdown)
+    const waitForRoom = Effect.gen(function* () {
+      while (submitted - finished >= cluster.maxInFlight && !(yield* stopped)) yield* Effect.sleep(POLL_INTERVAL)
+    })
+
+    const submit = (company: CleanCompany) =>
+      Effect.gen(function* () {
+        yield* waitForRoom
+        if (yield* stopped) return
+        const attempt = (state.item(company.domain, final)?.attempts ?? 0) + 1
+        yield* ScoreCompanyWorkflow.execute(
+          { runId, attempt, stages: [...stages], retryFailed: options.retryFailed, company },
+          { discard: true }
+        )
+        submitted++
+      })
+
+    yield* companies.pipe(
+      Stream.filter((company) => !state.isFinished(company.domain, options.retryFailed)),
+      Stream.mapEffect(submit, { concurrency: SUBMIT_CONCURRENCY, unordered: true }),
+      Stream.runDrain
+    )
+    yield* Effect.logInfo(`submitted ${submitted} companies to the cluster; waiting for the runners`).pipe(
+      Effect.annotateLogs({ event: "cluster.submitted", submitted })
+    )
+    while (finished < submitted && !(yield* stopped)) {
+      yield* Effect.sleep(POLL_INTERVAL)
+      yield* refresh
+    }
+    yield* refresh
+    return yield* finish
+  }).pipe(Effect.scoped)

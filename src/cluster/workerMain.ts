@@ -1,0 +1,55 @@
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { ClusterConfig } from "../config/ClusterConfig.js"
+import { DatabaseConfig } from "../config/DatabaseConfig.js"
+import { configProviderWithDotEnv } from "../config/DotEnv.js"
+import { LlmConfig } from "../config/LlmConfig.js"
+import { ScraperConfig } from "../config/ScraperConfig.js"
+import { errorMessage } from "../pipeline/errorMessage.js"
+import { exitCodeForCause, ExitCode } from "../pipeline/ExitCode.js"
+import { loggerLayer, resolveLogMode } from "../pipeline/Logging.js"
+import { PipelineLayer } from "../pipeline/PipelineLayer.js"
+import { ClusterError } from "./ClusterError.js"
+import { RunnerClusterLayer } from "./ClusterLayer.js"
+import { ScoreCompanyWorkflowLive } from "./ScoreCompanyWorkflowLive.js"
+
+/**
+ * `pnpm worker`: one cluster runner. It owns a share of the shards (rebalanced as runners join and leave),
+ * runs the ScoreCompany workflows of those shards and stops cleanly on SIGINT/SIGTERM: its shards move to
+ * the other runners, which resume the interrupted workflows from their last finished activity.
+ */
+const main = Effect.gen(function* () {
+  const provider = yield* configProviderWithDotEnv()
+  const { mode, level } = yield* resolveLogMode.pipe(Effect.withConfigProvider(provider))
+  yield* Effect.gen(function* () {
+    const database = yield* DatabaseConfig
+    if (Option.isNone(database.url)) {
+      return yield* new ClusterError({
+        reason: "NeedsServer",
+        message: "pnpm worker needs DATABASE_URL: the Postgres server the submitter and every runner share"
+      })
+    }
+    const cluster = yield* ClusterConfig
+    const llm = yield* LlmConfig
+    const scraper = yield* ScraperConfig
+    const worker = ScoreCompanyWorkflowLive.pipe(Layer.provide(RunnerClusterLayer), Layer.provide(PipelineLayer))
+    yield* Effect.logInfo(
+      `runner ${cluster.host}:${cluster.port} joining the cluster (${cluster.shards} shards, failover after ${cluster.failoverSeconds} s); ` +
+        `per runner: ${llm.concurrency} LLM calls, ${scraper.concurrency} site requests at a time`
+    ).pipe(Effect.annotateLogs({ event: "worker.start", host: cluster.host, port: cluster.port }))
+    yield* Layer.launch(worker)
+  }).pipe(Effect.provide(loggerLayer(mode, level)), Effect.withConfigProvider(provider))
+}).pipe(
+  Effect.tapErrorCause((cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Effect.void
+      : Effect.sync(() => process.stderr.write(`error: ${errorMessage(cause)}\n`))
+  ),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(main, {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause) ? ExitCode.Ok : exitCodeForCause(exit.cause))
+})
