@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { DatabaseLive } from "../../src/db/Database.js"
@@ -20,10 +21,27 @@ export interface CliResult {
  * The real CLI (`pnpm pipeline` without pnpm/tsx wrappers, so signals reach the program itself) as a child
  * process, in `cwd` so no developer's .env is read, with exactly `env` (plus PATH/HOME).
  */
-export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) => {
+export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) =>
+  startProgram("src/pipeline/main.ts", args, env, cwd)
+
+/** `pnpm worker`: a cluster runner, as a child process like `startCli`. */
+export const startWorker = (env: Record<string, string>, cwd: string) => startProgram("src/cluster/workerMain.ts", [], env, cwd)
+
+/** A free TCP port on 127.0.0.1 (for a runner, which must know the port it advertises before it listens). */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const startProgram = (script: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) => {
   const child = spawn(
     process.execPath,
-    ["--import", path.join(repoRoot, "node_modules/tsx/dist/loader.mjs"), path.join(repoRoot, "src/pipeline/main.ts"), ...args],
+    ["--import", path.join(repoRoot, "node_modules/tsx/dist/loader.mjs"), path.join(repoRoot, script), ...args],
     { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_FORMAT: "json", ...env }, stdio: ["ignore", "pipe", "pipe"] }
   )
   let stdout = ""
