@@ -1,5 +1,5 @@
 /**
- * pnpm bench distributed [--companies 1000] [--llm-latency 100] [--llm-concurrency 2] [--runners 1,2,4] [--site-latency 20]
+ * pnpm bench distributed [--companies 1000] [--llm-latency 100] [--llm-concurrency 1] [--runners 1,2,4] [--site-latency 20]
  *
  * Scale-out of `pnpm pipeline --distributed` on this machine: the same companies on 1, 2 and 4 runner
  * processes (`pnpm worker`), each allowed the same number of LLM calls at a time, against fixture websites
@@ -27,16 +27,18 @@ const { values } = parseArgs({
   options: {
     companies: { type: "string", default: "1000" },
     "llm-latency": { type: "string", default: "100" },
-    "llm-concurrency": { type: "string", default: "2" },
+    "llm-concurrency": { type: "string", default: "1" },
     "site-latency": { type: "string", default: "20" },
-    runners: { type: "string", default: "1,2,4" }
+    runners: { type: "string", default: "1,2,4" },
+    /** Also time the single-process pipeline (one process, no cluster) on the same companies, for reference. */
+    local: { type: "boolean", default: false }
   }
 })
 const companies = Number(values.companies)
 const llmLatency = Number(values["llm-latency"])
 const llmConcurrency = Number(values["llm-concurrency"])
 const siteLatency = Number(values["site-latency"])
-const runnerCounts = values.runners.split(",").map(Number)
+const runnerCounts = values.runners.split(",").map(Number).filter((n) => n > 0)
 const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
 const withServer = <A>(url: string, f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
@@ -53,6 +55,8 @@ const freshDatabase = Effect.gen(function* () {
   url.pathname = `/${name}`
   return url.toString()
 })
+
+const profileArgs = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
 
 const jsonLines = (text: string) =>
   text.split("\n").flatMap((line) => {
@@ -79,26 +83,39 @@ const program = Effect.gen(function* () {
   )
 
   const results: Array<{ runners: number; seconds: number; throughput: number }> = []
+  const baseEnv = (databaseUrl: string) => ({
+    DATABASE_URL: databaseUrl,
+    SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
+    SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+    SCRAPER_CONCURRENCY: "10",
+    CONCURRENT_LLM_CALLS: String(llmConcurrency),
+    LLM_PROVIDER: "openai-compatible",
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_MODEL: "fake-model",
+    ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
+    CLUSTER_HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {})
+  })
+  const runSeconds = (stderr: string) => Number(jsonLines(stderr).find((l) => l.event === "run.finish")?.seconds)
+  if (values.local) {
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const env = baseEnv(yield* freshDatabase)
+        const done = yield* Effect.promise(() => startCli(["--input", csv], env, dir, profileArgs).done)
+        const seconds = runSeconds(done.stderr)
+        console.log(`single process (no cluster): ${seconds.toFixed(2)} s, ${(companies / seconds).toFixed(1)} companies/s`)
+      })
+    )
+  }
   for (const count of runnerCounts) {
     yield* Effect.scoped(
       Effect.gen(function* () {
         const databaseUrl = yield* freshDatabase
-        const env = {
-          DATABASE_URL: databaseUrl,
-          SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-          SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
-          SCRAPER_CONCURRENCY: "10",
-          CONCURRENT_LLM_CALLS: String(llmConcurrency),
-          LLM_PROVIDER: "openai-compatible",
-          OPENAI_BASE_URL: llm.url,
-          OPENAI_MODEL: "fake-model",
-          ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
-          CLUSTER_HOST: "127.0.0.1",
-          LOG_LEVEL: "info"
-        }
+        const env = baseEnv(databaseUrl)
         for (let i = 0; i < count; i++) {
           const port = yield* Effect.promise(freePort)
-          const runner = startWorker({ ...env, CLUSTER_PORT: String(port) }, dir)
+          const runner = startWorker({ ...env, CLUSTER_PORT: String(port) }, dir, profileArgs)
           yield* Effect.addFinalizer(() =>
             Effect.promise(() => {
               runner.child.kill("SIGTERM")
@@ -121,12 +138,21 @@ const program = Effect.gen(function* () {
         const submitter = startCli(["--distributed", "--input", csv], { ...env, LOG_LEVEL: "info" }, dir)
         const done = yield* Effect.promise(() => submitter.done)
         if (done.code !== 0) return yield* Effect.dieMessage(`submitter exited ${done.code}: ${done.stderr.slice(-2000)}`)
-        const finish = jsonLines(done.stderr).find((l) => l.event === "run.finish")
-        const seconds = Number(finish?.seconds)
+        const seconds = runSeconds(done.stderr)
         const enriched = yield* withServer(databaseUrl, (sql) =>
           sql<{ n: number }>`SELECT count(*)::int AS n FROM companies WHERE enrichment_status = 'success'`
         )
         if (enriched[0]!.n !== companies) return yield* Effect.dieMessage(`only ${enriched[0]!.n} of ${companies} companies enriched`)
+        if (process.env.BENCH_VERBOSE) {
+          const timeline = yield* withServer(databaseUrl, (sql) =>
+            sql<{ second: number; n: number }>`
+              SELECT floor(extract(epoch FROM i.finished_at - r.started_at))::int AS second, count(*)::int AS n
+              FROM run_items i JOIN runs r ON r.id = i.run_id WHERE i.stage = 'persist' GROUP BY 1 ORDER BY 1`
+          )
+          const at = (event: string) => Date.parse(String(jsonLines(done.stderr).find((l) => l.event === event)?.timestamp))
+          console.log(`    all submitted ${((at("cluster.submitted") - at("run.start")) / 1000).toFixed(2)} s after the run started`)
+          console.log(`    persisted per second since the run started: ${timeline.map((t) => `${t.second}:${t.n}`).join(" ")}`)
+        }
         const ideal = (companies * llmLatency) / (llmConcurrency * count) / 1000
         results.push({ runners: count, seconds, throughput: companies / seconds })
         console.log(

@@ -117,6 +117,7 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
         const submitter = startCli(["--distributed", "--input", csv], env, w.dir)
 
         yield* Effect.promise(() => waitUntil(() => w.llm.calls() >= COMPANIES / 3, 120_000))
+        const killedAt = Date.now()
         runners[1]!.child.kill("SIGKILL")
         const persistedAtKill = yield* withDatabase(db, (sql) =>
           sql<{ domain: string }>`SELECT domain FROM run_items WHERE stage = 'persist' AND status = 'succeeded'`
@@ -135,15 +136,51 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
         const requests = w.llm.requests()
         expect(requests.every((r) => keyOf(r) !== "")).toBe(true)
         const duplicated = duplicatedCalls(requests)
+        // When the killed runner's interrupted companies were finished by the others: the failover time.
+        const takenOver = yield* withDatabase(db, (sql) =>
+          sql<{ finishedAt: Date }>`
+            SELECT max(finished_at) AS "finishedAt" FROM run_items WHERE stage = 'persist' AND domain IN ${sql.in(duplicated.length > 0 ? duplicated : [""])}`
+        )
+        const failoverSeconds = takenOver[0]?.finishedAt ? (takenOver[0].finishedAt.getTime() - killedAt) / 1000 : null
         console.log(
           `distributed kill test: ${requests.length} LLM calls for ${COMPANIES} companies, ${duplicated.length} duplicated ` +
             `(at-least-once, in flight on the killed runner: ${duplicated.join(", ") || "none"}); ` +
-            `${persistedAtKill.size} companies were persisted when it was killed after ${callsAtKill} calls`
+            `${persistedAtKill.size} companies were persisted when it was killed after ${callsAtKill} calls; ` +
+            `its interrupted companies were finished ${failoverSeconds?.toFixed(1) ?? "-"} s after the kill (CLUSTER_FAILOVER_SECONDS=6)`
         )
         expect(duplicated.filter((d) => persistedAtKill.has(d))).toEqual([])
         // Only calls in flight on the killed runner can repeat: at most its LLM concurrency.
         expect(duplicated.length).toBeLessThanOrEqual(LLM_CONCURRENCY_PER_RUNNER)
         expect(persistedAtKill.size).toBeLessThan(COMPANIES)
+      }),
+    300_000
+  )
+
+  it.scoped.skipIf(testDatabaseKind === "embedded")(
+    "a runner stopped with SIGTERM hands its shards over at once, without waiting for the failover time",
+    () =>
+      Effect.gen(function* () {
+        const COMPANIES = 120
+        const w = yield* world({ latencyMs: 200 })
+        const db = yield* freshDatabaseEnv
+        const csv = writeCompaniesCsv(path.join(w.dir, "companies.csv"), COMPANIES)
+        // A failover time longer than the whole run: only a clean hand-over can finish it in time.
+        const env = w.env(db, { CLUSTER_FAILOVER_SECONDS: "120" })
+        const runners = yield* startRunners(2, env, w.dir)
+        const started = Date.now()
+        const submitter = startCli(["--distributed", "--input", csv], env, w.dir)
+        yield* Effect.promise(() => waitUntil(() => w.llm.calls() >= COMPANIES / 4, 120_000))
+        runners[0]!.child.kill("SIGTERM")
+        const stopped = yield* Effect.promise(() => runners[0]!.done)
+        expect(stopped.code, stopped.stderr.slice(-2000)).toBe(0)
+
+        const result = yield* Effect.promise(() => submitter.done)
+        expect(result.code, result.stderr).toBe(0)
+        expect((Date.now() - started) / 1000).toBeLessThan(120)
+        const state = yield* runState(db)
+        expect(state.companies).toEqual({ n: COMPANIES, distinct: COMPANIES, enriched: COMPANIES })
+        expect(state.runs).toEqual([{ id: 1, status: "succeeded" }])
+        expect(duplicatedCalls(w.llm.requests())).toEqual([])
       }),
     300_000
   )

@@ -42,9 +42,14 @@ const shardingConfig = (settings: ClusterSettings, runner: boolean) =>
     shardLockExpiration: Duration.seconds(settings.failoverSeconds),
     shardLockRefreshInterval: Duration.seconds(Math.max(1, Math.floor(settings.failoverSeconds / 4))),
     // Persisted messages another runner could not hand over are picked up from storage this often.
-    entityMessagePollInterval: Duration.seconds(2),
+    entityMessagePollInterval: Duration.millis(500),
     entityReplyPollInterval: Duration.millis(200),
-    runnerHealthCheckInterval: Duration.seconds(Math.max(1, Math.floor(settings.failoverSeconds / 3)))
+    runnerHealthCheckInterval: Duration.seconds(Math.max(1, Math.floor(settings.failoverSeconds / 3))),
+    // A finished company's workflow entity is not addressed again: free it soon rather than after a minute.
+    entityMaxIdleTime: Duration.seconds(10),
+    // Messages between a runner's own workflows and activities stay in memory (their payloads are stored
+    // encoded anyway); simulating the wire for them only costs CPU.
+    simulateRemoteSerialization: false
   })
 
 const storage = Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer))

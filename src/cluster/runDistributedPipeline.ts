@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, Stream } from "effect"
+import { Deferred, Effect, Schedule, Stream } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
@@ -11,7 +11,7 @@ import { type CompanyStage, stageNames } from "../pipeline/StageName.js"
 import type { CleanCompany } from "../schema/CleanCompany.js"
 import { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
 
-const SUBMIT_CONCURRENCY = 16
+const SUBMIT_CONCURRENCY = 64
 const POLL_INTERVAL = "500 millis"
 /** With no company finishing for this long, say whether any runner is alive. */
 const STALL_WARNING_MS = 30_000
@@ -120,10 +120,15 @@ const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; read
     yield* Effect.logInfo(`submitted ${submitted} companies to the cluster; waiting for the runners`).pipe(
       Effect.annotateLogs({ event: "cluster.submitted", submitted })
     )
+    // The runners keep going through a database blip; so does the wait for them.
+    const refreshPatiently = refresh.pipe(
+      Effect.tapError((error) => Effect.logWarning("could not read the run's progress; retrying", error)),
+      Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.jittered, Schedule.either(Schedule.spaced("10 seconds")), Schedule.upTo("5 minutes")))
+    )
     while (finished < submitted && !(yield* stopped)) {
       yield* Effect.sleep(POLL_INTERVAL)
-      yield* refresh
+      yield* refreshPatiently
     }
-    yield* refresh
+    yield* refreshPatiently
     return yield* finish
   }).pipe(Effect.scoped)

@@ -14,6 +14,11 @@ export const ClusterConfig = Config.all({
   failoverSeconds: ConfigValue.integer("CLUSTER_FAILOVER_SECONDS", { min: 3, max: 3600, default: 30 }),
   /** The submitter keeps at most this many companies submitted and unfinished, cluster-wide. */
   maxInFlight: ConfigValue.integer("CLUSTER_MAX_IN_FLIGHT", { min: 1, max: 1_000_000, default: 2000 }),
+  /**
+   * Companies a runner works on at once (the rest of its shards' companies wait their turn, doing nothing).
+   * Default: 2 × (SCRAPER_CONCURRENCY + CONCURRENT_LLM_CALLS).
+   */
+  runnerCompanies: ConfigValue.optionalInteger("CLUSTER_RUNNER_COMPANIES", { min: 1, max: 100_000 }),
   /** Connections of the cluster's own pool (message and runner storage). */
   poolSize: ConfigValue.integer("CLUSTER_DATABASE_POOL_SIZE", { min: 2, max: 100, default: 6 })
 })

@@ -21,11 +21,12 @@ export interface CliResult {
  * The real CLI (`pnpm pipeline` without pnpm/tsx wrappers, so signals reach the program itself) as a child
  * process, in `cwd` so no developer's .env is read, with exactly `env` (plus PATH/HOME).
  */
-export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) =>
-  startProgram("src/pipeline/main.ts", args, env, cwd)
+export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string, execArgv: ReadonlyArray<string> = []) =>
+  startProgram("src/pipeline/main.ts", args, env, cwd, execArgv)
 
 /** `pnpm worker`: a cluster runner, as a child process like `startCli`. */
-export const startWorker = (env: Record<string, string>, cwd: string) => startProgram("src/cluster/workerMain.ts", [], env, cwd)
+export const startWorker = (env: Record<string, string>, cwd: string, execArgv: ReadonlyArray<string> = []) =>
+  startProgram("src/cluster/workerMain.ts", [], env, cwd, execArgv)
 
 /** A free TCP port on 127.0.0.1 (for a runner, which must know the port it advertises before it listens). */
 export const freePort = () =>
@@ -38,10 +39,16 @@ export const freePort = () =>
     })
   })
 
-const startProgram = (script: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) => {
+const startProgram = (
+  script: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  cwd: string,
+  execArgv: ReadonlyArray<string> = []
+) => {
   const child = spawn(
     process.execPath,
-    ["--import", path.join(repoRoot, "node_modules/tsx/dist/loader.mjs"), path.join(repoRoot, script), ...args],
+    [...execArgv, "--import", path.join(repoRoot, "node_modules/tsx/dist/loader.mjs"), path.join(repoRoot, script), ...args],
     { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_FORMAT: "json", ...env }, stdio: ["ignore", "pipe", "pipe"] }
   )
   let stdout = ""
