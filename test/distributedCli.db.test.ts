@@ -54,7 +54,10 @@ const startRunners = (count: number, env: Record<string, string>, cwd: string) =
       runners.push(runner)
     }
     for (const runner of runners) {
-      yield* Effect.promise(() => waitUntil(() => runner.output().stdout.includes("Listening on") || runner.output().stderr.includes("Listening on"), 60_000))
+      const output = () => `${runner.output().stdout}${runner.output().stderr}`
+      yield* Effect.tryPromise(() => waitUntil(() => output().includes("Listening on"), 60_000)).pipe(
+        Effect.orElse(() => Effect.dieMessage(`a runner did not start:\n${output().slice(-3000)}`))
+      )
     }
     return runners
   })
@@ -176,6 +179,27 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
         const state = yield* runState(db)
         expect(state.companies).toEqual({ n: COMPANIES, distinct: COMPANIES, enriched: COMPANIES })
         expect(state.runs).toEqual([{ id: 1, status: "succeeded" }])
+        expect(duplicatedCalls(w.llm.requests())).toEqual([])
+      }),
+    300_000
+  )
+
+  it.scoped.skipIf(testDatabaseKind === "embedded")(
+    "CLUSTER_LLM_CONCURRENCY bounds the LLM calls of all runners together",
+    () =>
+      Effect.gen(function* () {
+        const COMPANIES = 60
+        const w = yield* world({ latencyMs: 100 })
+        const db = yield* freshDatabaseEnv
+        const csv = writeCompaniesCsv(path.join(w.dir, "companies.csv"), COMPANIES)
+        // Each runner alone would allow 4 calls, 8 together.
+        const env = w.env(db, { CONCURRENT_LLM_CALLS: "4", CLUSTER_LLM_CONCURRENCY: "2" })
+        yield* startRunners(2, env, w.dir)
+        const result = yield* runCli(["--distributed", "--input", csv], env, w.dir)
+        expect(result.code, result.stderr).toBe(0)
+        const state = yield* runState(db)
+        expect(state.companies).toEqual({ n: COMPANIES, distinct: COMPANIES, enriched: COMPANIES })
+        expect(w.llm.maxInFlight()).toBe(2)
         expect(duplicatedCalls(w.llm.requests())).toEqual([])
       }),
     300_000

@@ -9,6 +9,7 @@ import { RunStore } from "../pipeline/RunStore.js"
 import type { CompanyStage } from "../pipeline/StageName.js"
 import { withLlmIdempotencyKey } from "../stages/enrich/LlmIdempotencyKey.js"
 import { EnrichStepResult, ScrapeStepResult } from "./ActivityResults.js"
+import { LlmGateLive, makeGatedEnrich } from "./LlmGate.js"
 import { ScoreCompanyWorkflow, type ScoreCompanyPayload } from "./ScoreCompanyWorkflow.js"
 
 /** The database may blink (failover, a full pool): a step retries before it gives the company up. */
@@ -34,11 +35,12 @@ export const ScoreCompanyWorkflowLive = Layer.unwrapEffect(
     const llm = yield* LlmConfig
     const slots = Option.getOrElse(cluster.runnerCompanies, () => 2 * (scraper.concurrency + llm.concurrency))
     const admission = yield* makeFairSemaphore(slots)
-    return ScoreCompanyWorkflow.toLayer((payload) => admission.withPermit(scoreCompany(payload)))
+    const gated = yield* makeGatedEnrich
+    return ScoreCompanyWorkflow.toLayer((payload) => admission.withPermit(scoreCompany(payload, gated)))
   })
-)
+).pipe(Layer.provideMerge(LlmGateLive))
 
-const scoreCompany = (payload: ScoreCompanyPayload) =>
+const scoreCompany = (payload: ScoreCompanyPayload, gated: Effect.Effect.Success<typeof makeGatedEnrich>) =>
   Effect.gen(function* () {
     const steps = yield* CompanySteps
     const runs = yield* RunStore
@@ -55,7 +57,10 @@ const scoreCompany = (payload: ScoreCompanyPayload) =>
         name: "enrich",
         success: EnrichStepResult,
         execute: Effect.flatMap(Activity.idempotencyKey("enrich"), (key) =>
-          steps.enrich(company, scrape, { stages }).pipe(withLlmIdempotencyKey(key))
+          Option.match(gated, {
+            onNone: () => steps.enrich(company, scrape, { stages }).pipe(withLlmIdempotencyKey(key)),
+            onSome: (enrich) => enrich({ idempotencyKey: key, stages: payload.stages, company, scrape })
+          })
         )
       })
       yield* Activity.make({

@@ -19,6 +19,11 @@ export const ClusterConfig = Config.all({
    * Default: 2 × (SCRAPER_CONCURRENCY + CONCURRENT_LLM_CALLS).
    */
   runnerCompanies: ConfigValue.optionalInteger("CLUSTER_RUNNER_COMPANIES", { min: 1, max: 100_000 }),
+  /**
+   * LLM calls at a time across the whole cluster: when set, every runner's calls go through one gate entity.
+   * Unset: each runner bounds its own (CONCURRENT_LLM_CALLS), N runners making up to N times as many.
+   */
+  llmConcurrency: ConfigValue.optionalInteger("CLUSTER_LLM_CONCURRENCY", { min: 1, max: 10_000 }),
   /** Connections of the cluster's own pool (message and runner storage). */
   poolSize: ConfigValue.integer("CLUSTER_DATABASE_POOL_SIZE", { min: 2, max: 100, default: 6 })
 })
