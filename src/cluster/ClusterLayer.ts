@@ -5,7 +5,6 @@ import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ClusterConfig, type ClusterSettings } from "../config/ClusterConfig.js"
 import { DatabaseConfig } from "../config/DatabaseConfig.js"
-import { describeUrl } from "../db/Database.js"
 import { ClusterError } from "./ClusterError.js"
 
 /**
@@ -80,5 +79,3 @@ export const ClientClusterLayer = Layer.unwrapEffect(
     )
   )
 ).pipe(Layer.provide(ClusterSql))
-
-export const describeClusterDatabase = Effect.map(DatabaseConfig, (c) => Option.map(c.url, (url) => describeUrl(url.toString())))
