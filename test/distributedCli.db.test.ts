@@ -206,7 +206,7 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
   )
 
   it.scoped.skipIf(testDatabaseKind === "embedded")(
-    "a killed submitter resumes without repeating work, and --retry-failed redoes only the failed companies",
+    "an interrupted or killed submitter resumes without repeating work, and --retry-failed redoes only the failed companies",
     () =>
       Effect.gen(function* () {
         const COMPANIES = 60
@@ -218,10 +218,17 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
         const env = w.env(db)
         yield* startRunners(2, env, w.dir)
 
+        // Ctrl-C: the submitter stops and marks the run interrupted; the runners go on with what it submitted.
         const first = startCli(["--distributed", "--input", csv], env, w.dir)
-        yield* Effect.promise(() => waitUntil(() => w.llm.calls() >= 15, 120_000))
-        first.child.kill("SIGKILL")
-        expect((yield* Effect.promise(() => first.done)).signal).toBe("SIGKILL")
+        yield* Effect.promise(() => waitUntil(() => w.llm.calls() >= 5, 120_000))
+        first.child.kill("SIGINT")
+        expect((yield* Effect.promise(() => first.done)).code).toBe(130)
+        expect((yield* runState(db)).runs).toEqual([{ id: 1, status: "interrupted" }])
+
+        const second = startCli(["--distributed", "--resume"], env, w.dir)
+        yield* Effect.promise(() => waitUntil(() => w.llm.calls() >= 20, 120_000))
+        second.child.kill("SIGKILL")
+        expect((yield* Effect.promise(() => second.done)).signal).toBe("SIGKILL")
 
         const resumed = yield* runCli(["--distributed", "--resume"], env, w.dir)
         expect(resumed.code, resumed.stderr).toBe(0)

@@ -6,7 +6,7 @@ import { ScraperConfig } from "../config/ScraperConfig.js"
 import { makeFairSemaphore } from "../stages/enrich/FairSemaphore.js"
 import { CompanySteps } from "../pipeline/CompanySteps.js"
 import { RunStore } from "../pipeline/RunStore.js"
-import type { CompanyStage } from "../pipeline/StageName.js"
+import { lastCompanyStage } from "../pipeline/StageName.js"
 import { withLlmIdempotencyKey } from "../stages/enrich/LlmIdempotencyKey.js"
 import { EnrichStepResult, ScrapeStepResult } from "./ActivityResults.js"
 import { LlmGateLive, makeGatedEnrich } from "./LlmGate.js"
@@ -18,9 +18,6 @@ const databaseRetry = Schedule.exponential("200 millis").pipe(
   Schedule.either(Schedule.spaced("10 seconds")),
   Schedule.upTo("2 minutes")
 )
-
-const lastStage = (stages: ReadonlySet<string>): CompanyStage =>
-  stages.has("persist") ? "persist" : stages.has("enrich") ? "enrich" : "scrape"
 
 /**
  * Runs on `pnpm worker` runners; each external call (site fetches, the LLM, the database write) is an Activity.
@@ -83,7 +80,8 @@ const scoreCompany = (payload: ScoreCompanyPayload, gated: Effect.Effect.Success
               [
                 {
                   domain: company.domain,
-                  stage: lastStage(stages),
+                  // The submitter refuses runs that record no stage.
+                  stage: lastCompanyStage(stages) ?? "persist",
                   status: "failed",
                   errorKind: "WorkflowDefect",
                   errorMessage: Cause.pretty(Cause.die(defect)).slice(0, 1000),

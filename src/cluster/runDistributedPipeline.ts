@@ -7,7 +7,7 @@ import { ResumeState } from "../pipeline/ResumeState.js"
 import { type PipelineContext, prepareRun, type PreparedRun } from "../pipeline/runPipeline.js"
 import { openRunSession } from "../pipeline/RunSession.js"
 import { RunStore } from "../pipeline/RunStore.js"
-import { type CompanyStage, stageNames } from "../pipeline/StageName.js"
+import { lastCompanyStage, stageNames } from "../pipeline/StageName.js"
 import type { CleanCompany } from "../schema/CleanCompany.js"
 import { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
 
@@ -15,10 +15,6 @@ const SUBMIT_CONCURRENCY = 64
 const POLL_INTERVAL = "500 millis"
 /** With no company finishing for this long, say whether any runner is alive. */
 const STALL_WARNING_MS = 30_000
-
-/** The stage whose item marks a company done: a workflow writes all of a company's items in one transaction. */
-export const lastCompanyStage = (stages: ReadonlySet<string>): CompanyStage | undefined =>
-  stages.has("persist") ? "persist" : stages.has("enrich") ? "enrich" : stages.has("scrape") ? "scrape" : undefined
 
 const outcomeKey = { succeeded: "done", failed: "failed", skipped: "skipped" } as const
 

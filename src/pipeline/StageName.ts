@@ -5,6 +5,10 @@ export type StageName = (typeof stageNames)[number]
 export const companyStages = ["scrape", "enrich", "persist"] as const
 export type CompanyStage = (typeof companyStages)[number]
 
+/** The last per-company stage a run records, which marks a company done; undefined when it records none. */
+export const lastCompanyStage = (stages: ReadonlySet<string>): CompanyStage | undefined =>
+  stages.has("persist") ? "persist" : stages.has("enrich") ? "enrich" : stages.has("scrape") ? "scrape" : undefined
+
 export const parseStageList = (raw: string): ReadonlyArray<StageName> | string => {
   const names = raw.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "")
   const unknown = names.filter((n) => !(stageNames as ReadonlyArray<string>).includes(n))
