@@ -1,6 +1,7 @@
 import { ClusterWorkflowEngine, RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
+import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ClusterConfig, type ClusterSettings } from "../config/ClusterConfig.js"
@@ -51,7 +52,33 @@ const shardingConfig = (settings: ClusterSettings, runner: boolean) =>
     simulateRemoteSerialization: false
   })
 
-const storage = Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer))
+/** Any constant shared by every process of this project (not the pipeline migrations' key). */
+const STORAGE_SETUP_LOCK_KEY = 7_301_245_882
+
+/**
+ * The cluster's storage creates its tables on first start through a migrator that does not guard creating
+ * its own table: runners starting together on a fresh database can collide (seen in CI). Setting up under a
+ * session advisory lock, on a connection of its own released right after, makes them take turns.
+ */
+const storage = Layer.scopedContext(
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const sql = yield* SqlClient.SqlClient
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* Effect.orDie(sql.reserve)
+        yield* Effect.acquireRelease(
+          Effect.orDie(connection.executeRaw(`SELECT pg_advisory_lock(${STORAGE_SETUP_LOCK_KEY})`, [])),
+          () => Effect.ignore(connection.executeRaw(`SELECT pg_advisory_unlock(${STORAGE_SETUP_LOCK_KEY})`, []))
+        )
+        return yield* Layer.buildWithScope(
+          Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer)),
+          scope
+        )
+      })
+    )
+  })
+)
 
 /** A runner: serves its shards on CLUSTER_HOST:CLUSTER_PORT and executes workflows. */
 export const RunnerClusterLayer = Layer.unwrapEffect(
