@@ -8,21 +8,17 @@
  * throughput (the run's own time, from the submitter's run.finish) and the scaling ratio against one runner
  * (targets: ≥ 1.7× at 2 runners, ≥ 3× at 4), beside the ideal time companies × latency / (concurrency × runners).
  */
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { writeCompaniesCsv } from "../test/support/companySites.js"
 import { startFixtureSitesInWorker } from "../test/support/fixtureSites.js"
-import { freePort, startCli, startWorker, waitUntil } from "../test/support/pipelineHarness.js"
+import { fixtureEnv, freePort, startCli, startWorker, waitUntil } from "../test/support/pipelineHarness.js"
+import { freshDatabase, serverUrl, withServer } from "./_benchDatabase.js"
 import { startFakeLlmInWorker } from "./_fakeLlmThread.js"
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const repoRoot = path.resolve(here, "..")
 const { values } = parseArgs({
   options: {
     companies: { type: "string", default: "1000" },
@@ -39,22 +35,6 @@ const llmLatency = Number(values["llm-latency"])
 const llmConcurrency = Number(values["llm-concurrency"])
 const siteLatency = Number(values["site-latency"])
 const runnerCounts = values.runners.split(",").map(Number).filter((n) => n > 0)
-const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
-
-const withServer = <A>(url: string, f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
-  Effect.gen(function* () {
-    return yield* f(yield* SqlClient.SqlClient)
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })), Effect.orDie)
-
-const freshDatabase = Effect.gen(function* () {
-  const name = `cf_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  yield* Effect.acquireRelease(withServer(serverUrl, (sql) => sql.unsafe(`CREATE DATABASE ${name}`)), () =>
-    withServer(serverUrl, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-  )
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-})
 
 const profileArgs = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
 
@@ -85,14 +65,9 @@ const program = Effect.gen(function* () {
   const results: Array<{ runners: number; seconds: number; throughput: number }> = []
   const baseEnv = (databaseUrl: string) => ({
     DATABASE_URL: databaseUrl,
-    SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-    SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+    ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
     SCRAPER_CONCURRENCY: "10",
     CONCURRENT_LLM_CALLS: String(llmConcurrency),
-    LLM_PROVIDER: "openai-compatible",
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: "fake-model",
-    ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
     CLUSTER_HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {})

@@ -9,9 +9,7 @@
  *  (c) `--run-id` of the finished run: network calls made (0) and its time as a fraction of (a) (< 5%);
  *  (d) peak RSS at --companies and at --large companies, no latency (growth < 1.5×).
  */
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -20,6 +18,8 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { writeCompaniesCsv } from "../test/support/companySites.js"
 import { startFixtureSitesInWorker } from "../test/support/fixtureSites.js"
+import { fixtureEnv } from "../test/support/pipelineHarness.js"
+import { freshDatabase, serverUrl } from "./_benchDatabase.js"
 import { startFakeLlmInWorker } from "./_fakeLlmThread.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -39,7 +39,6 @@ const large = Number(values.large)
 const siteLatency = Number(values["site-latency"])
 const llmLatency = Number(values["llm-latency"])
 const concurrency = Number(values.concurrency)
-const serverUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
 interface ChildResult {
   readonly seconds: number
@@ -48,21 +47,6 @@ interface ChildResult {
   readonly heapAfterGcMb: number | null
   readonly status: string
 }
-
-const admin = (statement: string) =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    yield* sql.unsafe(statement)
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(serverUrl), maxConnections: 1 })), Effect.orDie)
-
-/** A fresh database on the server, dropped when the bench ends. */
-const freshDatabase = Effect.gen(function* () {
-  const name = `cf_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  yield* Effect.acquireRelease(admin(`CREATE DATABASE ${name}`), () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-})
 
 const fakeLlm = (latencyMs: number) =>
   Effect.map(startFakeLlmInWorker(latencyMs), (server) => ({ url: server.url, calls: Effect.map(server.stats, (s) => s.calls) }))
@@ -89,14 +73,9 @@ const program = Effect.gen(function* () {
   const llm = yield* fakeLlm(llmLatency)
   const env = (databaseUrl: string, extra: Record<string, string> = {}) => ({
     DATABASE_URL: databaseUrl,
-    SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-    SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+    ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
     SCRAPER_CONCURRENCY: String(concurrency),
     CONCURRENT_LLM_CALLS: String(concurrency),
-    LLM_PROVIDER: "openai-compatible",
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: "fake-model",
-    ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
     LOG_LEVEL: "warning",
     ...extra
   })

@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { companyDomain, writeCompaniesCsv } from "./support/companySites.js"
 import { type FakeLlmRequest, startFakeLlmServer } from "./support/fakeLlmServer.js"
 import { startFixtureSitesInWorker } from "./support/fixtureSites.js"
-import { freePort, repoRoot, runCli, startCli, startWorker, waitUntil, withDatabase } from "./support/pipelineHarness.js"
+import { fixtureEnv, freePort, runCli, startCli, startWorker, waitUntil, withDatabase } from "./support/pipelineHarness.js"
 import { freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
 
 const LLM_CONCURRENCY_PER_RUNNER = 3
@@ -26,13 +26,8 @@ const world = (options: { latencyMs: number; refuse?: () => ReadonlySet<string> 
     const dir = makeTempDir("distributed")
     yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
     const env = (db: Record<string, string>, extra: Record<string, string> = {}) => ({
-      SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-      SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+      ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
       SCRAPER_MAX_RETRIES: "0",
-      LLM_PROVIDER: "openai-compatible",
-      OPENAI_BASE_URL: llm.url,
-      OPENAI_MODEL: "fake-model",
-      ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
       CONCURRENT_LLM_CALLS: String(LLM_CONCURRENCY_PER_RUNNER),
       SCRAPER_CONCURRENCY: "8",
       CLUSTER_HOST: "127.0.0.1",

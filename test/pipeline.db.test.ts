@@ -9,7 +9,7 @@ import { runPipeline } from "../src/pipeline/runPipeline.js"
 import { companySite } from "./support/companySites.js"
 import { type FakeBehaviour, startFakeLlmServer } from "./support/fakeLlmServer.js"
 import { type FixtureSite, html, htmlPage, startFixtureSites } from "./support/fixtureSites.js"
-import { repoRoot } from "./support/pipelineHarness.js"
+import { fixtureEnv } from "./support/pipelineHarness.js"
 import { configFrom, freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
 
 const flakySite: FixtureSite = {
@@ -28,14 +28,9 @@ const setup = Effect.gen(function* () {
   const db = yield* freshDatabaseEnv
   const baseEnv = {
     ...db,
-    SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-    SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+    ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
     SCRAPER_MAX_RETRIES: "0",
-    LLM_PROVIDER: "openai-compatible",
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: "fake-model",
-    LLM_MAX_RETRIES: "0",
-    ICP_PROFILE: path.join(repoRoot, "data/icp.md")
+    LLM_MAX_RETRIES: "0"
   }
   const run = (options: Partial<PipelineOptions>, env: Record<string, string> = {}) =>
     Effect.gen(function* () {

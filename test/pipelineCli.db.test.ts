@@ -6,7 +6,7 @@ import { startFakeLlmServer } from "./support/fakeLlmServer.js"
 import { startFixtureSites } from "./support/fixtureSites.js"
 import {
   companiesSnapshot,
-  repoRoot,
+  fixtureEnv,
   runCli,
   startCli,
   waitUntil,
@@ -25,13 +25,8 @@ const world = Effect.gen(function* () {
   yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
   const csv = writeCompaniesCsv(path.join(dir, "companies.csv"), COMPANIES)
   const env = (db: Record<string, string>, extra: Record<string, string> = {}) => ({
-    SCRAPER_CONNECT_TO: `127.0.0.1:${sites.port}`,
-    SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+    ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
     SCRAPER_MAX_RETRIES: "0",
-    LLM_PROVIDER: "openai-compatible",
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_MODEL: "fake-model",
-    ICP_PROFILE: path.join(repoRoot, "data/icp.md"),
     CONCURRENT_LLM_CALLS: "4",
     SCRAPER_CONCURRENCY: "4",
     ...db,

@@ -5,8 +5,8 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ClusterConfig, type ClusterSettings } from "../config/ClusterConfig.js"
-import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { ClusterError } from "./ClusterError.js"
+import { requireDatabaseServer } from "./requireDatabaseServer.js"
 
 /**
  * The cluster keeps its messages and runner state in the pipeline's own Postgres, on a pool of its own:
@@ -14,17 +14,10 @@ import { ClusterError } from "./ClusterError.js"
  */
 const ClusterSql = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const database = yield* DatabaseConfig
+    const url = yield* requireDatabaseServer("distributed mode")
     const cluster = yield* ClusterConfig
-    if (Option.isNone(database.url)) {
-      return yield* new ClusterError({
-        reason: "NeedsServer",
-        message:
-          "distributed mode needs DATABASE_URL: a Postgres server every runner and the submitter reach (the embedded database serves one process)"
-      })
-    }
     return PgClient.layer({
-      url: database.url.value,
+      url,
       maxConnections: cluster.poolSize,
       connectTimeout: Duration.seconds(10),
       applicationName: "commonforge-cluster"
@@ -90,9 +83,20 @@ export const RunnerClusterLayer = Layer.unwrapEffect(
       Layer.provideMerge(storage),
       Layer.provide(shardingConfig(settings, true)),
       Layer.provide(RpcSerialization.layerMsgPack)
+    ).pipe(
+      Layer.mapError((error) =>
+        error._tag === "SocketServerError"
+          ? new ClusterError({
+              reason: "Unavailable",
+              message: `the runner cannot listen on ${Option.getOrElse(settings.listenHost, () => settings.host)}:${settings.port} (CLUSTER_LISTEN_HOST/CLUSTER_HOST, CLUSTER_PORT): ${describeCause(error.cause)}`
+            })
+          : error
+      )
     )
   )
 ).pipe(Layer.provide(ClusterSql))
+
+const describeCause = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
 /** The submitter: sends workflows to whichever runner owns their shard, runs none itself. */
 export const ClientClusterLayer = Layer.unwrapEffect(

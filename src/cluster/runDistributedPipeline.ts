@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, Schedule, Stream } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
@@ -89,7 +89,8 @@ const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; read
         ).pipe(Effect.annotateLogs({ event: "cluster.stalled", runners: alive, unfinished: submitted - finished }))
       }
     })
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(POLL_INTERVAL), Effect.ignoreLogged(refresh))))
+    // While submitting, progress (and room in the window) comes from a poller; afterwards the wait polls itself.
+    const poller = yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(POLL_INTERVAL), Effect.ignoreLogged(refresh))))
 
     const stopped = Deferred.isDone(context.shutdown)
     const waitForRoom = Effect.gen(function* () {
@@ -113,6 +114,7 @@ const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; read
       Stream.mapEffect(submit, { concurrency: SUBMIT_CONCURRENCY, unordered: true }),
       Stream.runDrain
     )
+    yield* Fiber.interrupt(poller)
     yield* Effect.logInfo(`submitted ${submitted} companies to the cluster; waiting for the runners`).pipe(
       Effect.annotateLogs({ event: "cluster.submitted", submitted })
     )

@@ -1,7 +1,6 @@
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
-import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
@@ -9,7 +8,7 @@ import { errorMessage } from "../pipeline/errorMessage.js"
 import { exitCodeForCause, ExitCode } from "../pipeline/ExitCode.js"
 import { loggerLayer, resolveLogMode } from "../pipeline/Logging.js"
 import { PipelineLayer } from "../pipeline/PipelineLayer.js"
-import { ClusterError } from "./ClusterError.js"
+import { requireDatabaseServer } from "./requireDatabaseServer.js"
 import { RunnerClusterLayer } from "./ClusterLayer.js"
 import { ScoreCompanyWorkflowLive } from "./ScoreCompanyWorkflowLive.js"
 
@@ -22,13 +21,8 @@ const main = Effect.gen(function* () {
   const provider = yield* configProviderWithDotEnv()
   const { mode, level } = yield* resolveLogMode.pipe(Effect.withConfigProvider(provider))
   yield* Effect.gen(function* () {
-    const database = yield* DatabaseConfig
-    if (Option.isNone(database.url)) {
-      return yield* new ClusterError({
-        reason: "NeedsServer",
-        message: "pnpm worker needs DATABASE_URL: the Postgres server the submitter and every runner share"
-      })
-    }
+    // Before any layer: without it, the pipeline's layer would start the embedded database.
+    yield* requireDatabaseServer("pnpm worker")
     const cluster = yield* ClusterConfig
     const llm = yield* LlmConfig
     const scraper = yield* ScraperConfig

@@ -1,9 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option, Schedule } from "effect"
-import { ClusterError } from "../cluster/ClusterError.js"
+import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
 import { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
-import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
@@ -117,12 +116,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
     if (pipelineOptions.limit !== undefined && pipelineOptions.limit < 1) {
       return yield* new PipelineError({ reason: "BadArgument", message: `--limit: expected a positive integer, got ${pipelineOptions.limit}` })
     }
-    if (args.distributed && !args.dryRun && Option.isNone((yield* DatabaseConfig).url)) {
-      return yield* new ClusterError({
-        reason: "NeedsServer",
-        message: "--distributed needs DATABASE_URL: the Postgres server the runners of `pnpm worker` share (the embedded database serves one process)"
-      })
-    }
+    if (args.distributed && !args.dryRun) yield* requireDatabaseServer("--distributed")
     type Failure =
       | Effect.Effect.Error<ReturnType<typeof runPipeline>>
       | Effect.Effect.Error<ReturnType<typeof runDistributedPipeline>>

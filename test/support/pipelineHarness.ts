@@ -1,7 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
-import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -9,6 +8,16 @@ import { DatabaseLive } from "../../src/db/Database.js"
 import { configFrom } from "./TestDatabase.js"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+
+/** What points the real CLI, a runner or a pipeline layer at fixture websites and the fake LLM on 127.0.0.1. */
+export const fixtureEnv = (options: { readonly sitesPort: number; readonly llmUrl: string }) => ({
+  SCRAPER_CONNECT_TO: `127.0.0.1:${options.sitesPort}`,
+  SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+  LLM_PROVIDER: "openai-compatible",
+  OPENAI_BASE_URL: options.llmUrl,
+  OPENAI_MODEL: "fake-model",
+  ICP_PROFILE: path.join(repoRoot, "data/icp.md")
+})
 
 export interface CliResult {
   readonly code: number | null
