@@ -102,6 +102,20 @@ describe(`pipeline --distributed (${testDatabaseKind} database)`, () => {
     })
   )
 
+  it.scoped.skipIf(testDatabaseKind === "embedded")("a runner whose port is taken says which and exits 1", () =>
+    Effect.gen(function* () {
+      const w = yield* world({ latencyMs: 0 })
+      const env = { ...w.env(yield* freshDatabaseEnv), CLUSTER_PORT: String(yield* Effect.promise(freePort)) }
+      const first = startWorker(env, w.dir)
+      yield* Effect.addFinalizer(() => Effect.sync(() => first.child.kill("SIGKILL")))
+      yield* Effect.promise(() => waitUntil(() => first.output().stderr.includes("Listening on"), 60_000))
+      const second = yield* Effect.promise(() => startWorker(env, w.dir).done)
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain(`the runner cannot listen on 127.0.0.1:${env.CLUSTER_PORT}`)
+      expect(second.stderr).toContain("EADDRINUSE")
+    })
+  )
+
   it.scoped.skipIf(testDatabaseKind === "embedded")(
     "three runners, one SIGKILLed mid-run: every company ends terminal exactly once, no LLM call repeated for a persisted one",
     () =>
