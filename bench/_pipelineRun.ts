@@ -3,7 +3,7 @@
  * JSON line: the run's own wall time (process start-up excluded), peak RSS and the summary's counts.
  */
 import { ConfigProvider, Deferred, Effect, Layer, LogLevel } from "effect"
-import { loggerLayer } from "../src/pipeline/Logging.js"
+import { loggerLayer } from "../src/process/Logging.js"
 import { PipelineLayer } from "../src/pipeline/PipelineLayer.js"
 import { defaultPipelineOptions, type PipelineOptions } from "../src/pipeline/PipelineOptions.js"
 import { runPipeline } from "../src/pipeline/runPipeline.js"

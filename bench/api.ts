@@ -145,7 +145,7 @@ const startServer = (databaseUrl: string, env: Record<string, string>) =>
       const port = await freePort()
       const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cf-bench-api-")), "server.log")
       const log = fs.openSync(logFile, "w")
-      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(root, "src/api/main.ts")], {
+      const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(root, "src/bin/serve.ts")], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: databaseUrl, API_HOST: "127.0.0.1", API_PORT: String(port), LOG_FORMAT: "json", ...env },
         stdio: ["ignore", log, log]

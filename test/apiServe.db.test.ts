@@ -36,7 +36,7 @@ interface Served {
 const serve = (env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync((): Served => {
-      const child = spawn(tsx, [path.join(root, "src/api/main.ts")], {
+      const child = spawn(tsx, [path.join(root, "src/bin/serve.ts")], {
         cwd: root,
         env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_FORMAT: "json", API_HOST: "127.0.0.1", ...env },
         stdio: ["ignore", "pipe", "pipe"]

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
 import * as zlib from "node:zlib"
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url))
-const cli = path.join(repoRoot, "src/stages/scrape/extractCli.ts")
+const cli = path.join(repoRoot, "src/bin/extract.ts")
 
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, ConfigError, Option } from "effect"
 import { DatabaseError } from "../src/db/DatabaseError.js"
-import { ExitCode, exitCodeForCause, exitCodeForError } from "../src/pipeline/ExitCode.js"
+import { ExitCode, exitCodeForCause, exitCodeForError } from "../src/process/ExitCode.js"
 import { PipelineError } from "../src/pipeline/PipelineError.js"
 import { defaultPipelineOptions } from "../src/pipeline/PipelineOptions.js"
 import { formatPlan, pipelinePlan } from "../src/pipeline/PipelinePlan.js"

@@ -2,9 +2,10 @@ import { MultiBar, Presets, type SingleBar } from "cli-progress"
 import { Effect, Schedule } from "effect"
 import type { StageCounters } from "./StageCounters.js"
 import type { StageName } from "./StageName.js"
-import { redirectTerminalLines } from "./TerminalSink.js"
+import { redirectTerminalLines } from "../process/TerminalSink.js"
 
-export type ProgressMode = "tty" | "json"
+import type { ProgressMode } from "../process/Logging.js"
+export type { ProgressMode }
 
 const rateAndEta = (done: number, total: number, startedAt: number | null) => {
   const seconds = startedAt === null ? 0 : (Date.now() - startedAt) / 1000

@@ -31,11 +31,11 @@ export interface CliResult {
  * process, in `cwd` so no developer's .env is read, with exactly `env` (plus PATH/HOME).
  */
 export const startCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string, execArgv: ReadonlyArray<string> = []) =>
-  startProgram("src/pipeline/main.ts", args, env, cwd, execArgv)
+  startProgram("src/bin/pipeline.ts", args, env, cwd, execArgv)
 
 /** `pnpm worker`: a cluster runner, as a child process like `startCli`. */
 export const startWorker = (env: Record<string, string>, cwd: string, execArgv: ReadonlyArray<string> = []) =>
-  startProgram("src/cluster/workerMain.ts", [], env, cwd, execArgv)
+  startProgram("src/bin/worker.ts", [], env, cwd, execArgv)
 
 /** A free TCP port on 127.0.0.1 (for a runner, which must know the port it advertises before it listens). */
 export const freePort = () =>

@@ -3,12 +3,12 @@ import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Data, Effect, Either, Exit, Option } from "effect"
 import * as zlib from "node:zlib"
-import { configProviderWithDotEnv } from "../../config/DotEnv.js"
-import { ScraperConfig } from "../../config/ScraperConfig.js"
-import { errorMessage } from "../../pipeline/errorMessage.js"
-import { ExitCode, exitCodeForCause } from "../../pipeline/ExitCode.js"
-import { decodeHtml } from "./decodeHtml.js"
-import { extractText } from "./extractText.js"
+import { configProviderWithDotEnv } from "../config/DotEnv.js"
+import { ScraperConfig } from "../config/ScraperConfig.js"
+import { errorMessage } from "../process/errorMessage.js"
+import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
+import { decodeHtml } from "../stages/scrape/decodeHtml.js"
+import { extractText } from "../stages/scrape/extractText.js"
 
 /**
  * pnpm -s extract FILE... [--max-length N]

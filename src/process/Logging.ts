@@ -1,7 +1,8 @@
 import { Cause, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import { LogConfig } from "../config/LogConfig.js"
-import type { ProgressMode } from "./ProgressDisplay.js"
 import { writeTerminalLine } from "./TerminalSink.js"
+
+export type ProgressMode = "tty" | "json"
 
 const levels = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error } as const
 
