@@ -6,6 +6,7 @@ import { ConfigProvider, Deferred, Effect, Layer, LogLevel } from "effect"
 import { loggerLayer } from "../src/process/Logging.js"
 import { PipelineLayer } from "../src/pipeline/PipelineLayer.js"
 import { defaultPipelineOptions, type PipelineOptions } from "../src/pipeline/PipelineOptions.js"
+import { Pipeline } from "../src/pipeline/Pipeline.js"
 import { runPipeline } from "../src/pipeline/runPipeline.js"
 
 const { env, options } = JSON.parse(process.argv[2]!) as { env: Record<string, string>; options: Partial<PipelineOptions> }
@@ -14,7 +15,7 @@ const program = Effect.gen(function* () {
   const shutdown = yield* Deferred.make<void>()
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
-  const summary = yield* runPipeline({ ...defaultPipelineOptions, ...options }, { mode: "json", shutdown, progressIntervalMs: 60_000 })
+  const summary = yield* runPipeline(Pipeline, { ...defaultPipelineOptions, ...options }, { mode: "json", shutdown, progressIntervalMs: 60_000 })
   const seconds = (performance.now() - started) / 1000
   const cpu = process.cpuUsage(cpuBefore)
   return {

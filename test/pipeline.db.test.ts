@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { PipelineLayer } from "../src/pipeline/PipelineLayer.js"
 import { defaultPipelineOptions, type PipelineOptions } from "../src/pipeline/PipelineOptions.js"
+import { Pipeline } from "../src/pipeline/Pipeline.js"
 import { runPipeline } from "../src/pipeline/runPipeline.js"
 import { companySite } from "./support/companySites.js"
 import { type FakeBehaviour, startFakeLlmServer } from "./support/fakeLlmServer.js"
@@ -35,7 +36,7 @@ const setup = Effect.gen(function* () {
   const run = (options: Partial<PipelineOptions>, env: Record<string, string> = {}) =>
     Effect.gen(function* () {
       const shutdown = yield* Deferred.make<void>()
-      return yield* runPipeline({ ...defaultPipelineOptions, ...options }, { mode: "json", shutdown })
+      return yield* runPipeline(Pipeline, { ...defaultPipelineOptions, ...options }, { mode: "json", shutdown })
     }).pipe(Effect.provide(PipelineLayer.pipe(Layer.provide(configFrom({ ...baseEnv, ...env })))))
   const query = <A extends object>(text: string) =>
     Effect.gen(function* () {
@@ -91,10 +92,18 @@ describe(`pipeline in process (${testDatabaseKind} database)`, () => {
           { stage: "persist", n: 3 },
           { stage: "scrape", n: 3 }
         ])
-        const stages = yield* t.query<{ stage: string; status: string; done: number; failed: number }>(
-          "SELECT stage, status, done, failed FROM run_stages WHERE run_id = 1 ORDER BY stage"
+        const stages = yield* t.query<{ stage: string; status: string; done: number; failed: number; rejected: number; duplicates: number }>(
+          "SELECT stage, status, done, failed, rejected, duplicates FROM run_stages WHERE run_id = 1 ORDER BY stage"
         )
-        expect(stages.find((s) => s.stage === "clean")).toEqual({ stage: "clean", status: "succeeded", done: 3, failed: 3 })
+        // A rejected or duplicate line is not a failure of the stage.
+        expect(stages.find((s) => s.stage === "clean")).toEqual({
+          stage: "clean",
+          status: "succeeded",
+          done: 3,
+          failed: 0,
+          rejected: 2,
+          duplicates: 1
+        })
       }),
     120_000
   )

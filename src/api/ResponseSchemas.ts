@@ -54,6 +54,8 @@ const StageProgress = Schema.Struct({
   done: Schema.Int,
   failed: Schema.Int,
   skipped: Schema.Int,
+  rejected: Schema.Int.annotations({ description: "input lines turned away (clean only)" }),
+  duplicates: Schema.Int.annotations({ description: "input lines repeating an earlier line's company (clean only)" }),
   started_at: NullableTimestamp,
   finished_at: NullableTimestamp,
   duration_ms: Schema.NullOr(Schema.Int)

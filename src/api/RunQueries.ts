@@ -1,6 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
-import { RunStore, type RunRow, type StageRow } from "../pipeline/RunStore.js"
+import { Effect, Option, Schema } from "effect"
+import { inPipelineOrder } from "../pipeline/definePipeline.js"
+import { Pipeline } from "../pipeline/Pipeline.js"
+import { RunRow, RunStore, type StageRow } from "../pipeline/RunStore.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { encodeCursor, type Cursor } from "./Cursor.js"
 import type { RejectedRowList, RunDetail, RunList, RunSummary } from "./ResponseSchemas.js"
@@ -27,17 +29,13 @@ const stage = (row: StageRow) => ({
   done: row.done,
   failed: row.failed,
   skipped: row.skipped,
+  rejected: row.rejected,
+  duplicates: row.duplicates,
   started_at: iso(row.startedAt),
   finished_at: iso(row.finishedAt),
   duration_ms: durationMs(row.startedAt, row.finishedAt)
 })
 
-/** Pipeline order, so a run's stages read top to bottom as they ran. */
-const stageOrder = ["load", "clean", "scrape", "merge", "enrich", "persist"]
-const stageRank = (name: string) => {
-  const rank = stageOrder.indexOf(name)
-  return rank === -1 ? stageOrder.length : rank
-}
 
 export class RunQueries extends Effect.Service<RunQueries>()("RunQueries", {
   effect: Effect.gen(function* () {
@@ -47,13 +45,13 @@ export class RunQueries extends Effect.Service<RunQueries>()("RunQueries", {
 
     const list = (limit: number, after: Cursor | undefined) =>
       Effect.gen(function* () {
-        const page = sql<RunRow>`
+        const page = sql`
           SELECT id, status, input_path AS "inputPath", input_sha256 AS "inputSha256", counts, error,
             started_at AS "startedAt", finished_at AS "finishedAt"
           FROM runs
           WHERE ${after ? sql`id < ${after.id}` : sql.literal("TRUE")}
           ORDER BY id DESC
-          LIMIT ${limit + 1}`
+          LIMIT ${limit + 1}`.pipe(Effect.flatMap((rows) => Effect.orDie(Schema.decodeUnknown(Schema.Array(RunRow))(rows))))
         const total = sql<{ total: number }>`SELECT count(*) AS total FROM runs`.pipe(Effect.map((rows) => rows[0]?.total ?? 0))
         const [rows, count] = yield* Effect.all([page, total], { concurrency: 2 })
         const shown = rows.slice(0, limit)
@@ -73,7 +71,8 @@ export class RunQueries extends Effect.Service<RunQueries>()("RunQueries", {
         return Option.some({
           ...summary(run.value),
           settings: run.value.settings,
-          stages: [...stages].sort((a, b) => stageRank(a.stage) - stageRank(b.stage)).map(stage),
+          // Pipeline order, so a run's stages read top to bottom as they ran.
+          stages: inPipelineOrder(Pipeline, stages).map(stage),
           failures: failures.map((f) => ({ stage: f.stage, error_kind: f.errorKind, count: f.count })),
           tokens
         } satisfies typeof RunDetail.Type)

@@ -1,24 +1,23 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option, Schedule } from "effect"
+import * as fs from "node:fs"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
-import { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
-import { LlmConfig } from "../config/LlmConfig.js"
-import { ScraperConfig } from "../config/ScraperConfig.js"
-import { resolveProvider } from "../stages/enrich/resolveProvider.js"
+import { parseStageList } from "../pipeline/definePipeline.js"
+import { Pipeline } from "../pipeline/Pipeline.js"
+import { PipelineSettings } from "../pipeline/PipelineSettings.js"
 import { errorMessage } from "../process/errorMessage.js"
 import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
-import { PipelineLayer, RunsQueryLayer, SubmitterLayer } from "../pipeline/PipelineLayer.js"
+import { PipelineLayer, RunsQueryLayer } from "../pipeline/PipelineLayer.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
-import { formatPlan, pipelinePlan } from "../pipeline/PipelinePlan.js"
+import { formatPlan } from "../pipeline/PipelinePlan.js"
 import { runPipeline } from "../pipeline/runPipeline.js"
 import { formatRunList, formatRunStatus } from "../pipeline/formatRuns.js"
-import { failureCount, formatSummary, type RunSummary } from "../pipeline/RunSummary.js"
+import { failureCount, formatSummary, type RunSummary, summaryDocument } from "../pipeline/RunSummary.js"
 import { RunStore } from "../pipeline/RunStore.js"
-import { parseStageList, type StageName } from "../pipeline/StageName.js"
 
 /** In-flight companies get this long to finish after SIGINT/SIGTERM before they are cut off. */
 const SHUTDOWN_GRACE = "10 seconds"
@@ -32,7 +31,7 @@ const stageOption = (raw: Option.Option<string>, flag: string) =>
   Option.match(raw, {
     onNone: () => Effect.succeed(undefined),
     onSome: (value) => {
-      const parsed = parseStageList(value)
+      const parsed = parseStageList(Pipeline, value)
       return typeof parsed === "string"
         ? Effect.fail(new PipelineError({ reason: "BadArgument", message: `${flag}: ${parsed}` }))
         : Effect.succeed(parsed)
@@ -52,8 +51,17 @@ const options = {
   delimiter: Options.text("delimiter").pipe(Options.withDescription("field delimiter (default: detected among , ; and tab)"), Options.optional),
   resume: Options.boolean("resume").pipe(Options.withDescription("continue the latest unfinished run")),
   runId: Options.integer("run-id").pipe(Options.withDescription("continue this run"), Options.optional),
-  only: Options.text("only").pipe(Options.withDescription("run only these stages, e.g. scrape,enrich (load and clean always run)"), Options.optional),
-  from: Options.text("from").pipe(Options.withDescription("run from this stage on"), Options.optional),
+  only: Options.text("only").pipe(
+    Options.withDescription(
+      `run only these stages (${Pipeline.names.join(", ")}); ${Pipeline.inputs.map((s) => s.name).join(" and ")} always run`
+    ),
+    Options.optional
+  ),
+  from: Options.text("from").pipe(Options.withDescription(`run from this stage on (one of ${Pipeline.names.join(", ")})`), Options.optional),
+  summary: Options.file("summary").pipe(
+    Options.withDescription("also write the run's summary as one JSON document to this file (for orchestrators)"),
+    Options.optional
+  ),
   retryFailed: Options.boolean("retry-failed").pipe(Options.withDescription("also retry companies that failed with a non-retryable error")),
   limit: Options.integer("limit").pipe(Options.withDescription("process at most N companies"), Options.optional),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("load and clean, then print what the run would do")),
@@ -90,9 +98,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
   Effect.gen(function* () {
     const { mode, level } = yield* resolveLogMode
     if (args.plan) {
-      const scraper = yield* ScraperConfig
-      const llm = yield* LlmConfig
-      yield* Console.log(formatPlan(pipelinePlan({ scraper, llm, provider: resolveProvider(llm) })))
+      yield* Console.log(formatPlan(Pipeline, yield* PipelineSettings))
       return
     }
     const only = yield* stageOption(args.only, "--only")
@@ -106,7 +112,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
       resume: args.resume,
       runId: Option.getOrUndefined(args.runId),
       only,
-      from: from?.[0] as StageName | undefined,
+      from: from?.[0],
       retryFailed: args.retryFailed,
       limit: Option.getOrUndefined(args.limit),
       dryRun: args.dryRun,
@@ -117,15 +123,14 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
       return yield* new PipelineError({ reason: "BadArgument", message: `--limit: expected a positive integer, got ${pipelineOptions.limit}` })
     }
     if (args.distributed && !args.dryRun) yield* requireDatabaseServer("--distributed")
-    type Failure =
-      | Effect.Effect.Error<ReturnType<typeof runPipeline>>
-      | Effect.Effect.Error<ReturnType<typeof runDistributedPipeline>>
-      | Layer.Layer.Error<typeof PipelineLayer>
-      | Layer.Layer.Error<typeof SubmitterLayer>
-    const run = (shutdown: Deferred.Deferred<void>): Effect.Effect<RunSummary, Failure> =>
+    const summaryFile = Option.getOrUndefined(args.summary)
+    const run = (shutdown: Deferred.Deferred<void>): Effect.Effect<RunSummary, unknown> =>
       args.distributed && !args.dryRun
-        ? runDistributedPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(SubmitterLayer))
-        : runPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
+        ? // The cluster client is loaded only for a distributed run.
+          Effect.promise(() => import("../cluster/submitDistributed.js")).pipe(
+            Effect.flatMap(({ submitDistributed }) => submitDistributed(Pipeline, pipelineOptions, { mode, shutdown }))
+          )
+        : runPipeline(Pipeline, pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
     yield* runGracefully((shutdown) =>
       run(shutdown).pipe(
         Effect.tap((summary) => {
@@ -133,6 +138,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
           if (summary._tag === "Completed" && summary.status === "interrupted") {
             exitCode = signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted
           }
+          if (summaryFile !== undefined) fs.writeFileSync(summaryFile, JSON.stringify(summaryDocument(summary), null, 2) + "\n")
           return mode === "tty" || summary._tag === "DryRun" ? Console.log(formatSummary(summary)) : Effect.void
         }),
         // The embedded database admits one process: --wait queues behind it as behind the server's advisory lock.
@@ -143,7 +149,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
       )
     ).pipe(Effect.provide(loggerLayer(mode, level)))
   })
-).pipe(Command.withDescription("Score the companies of a CSV: load → clean → scrape → merge → enrich → persist."))
+).pipe(Command.withDescription(`Score the companies of a CSV: ${Pipeline.names.join(" → ")}.`))
 
 const runsCommand = Command.make(
   "runs",
@@ -179,7 +185,7 @@ const statusCommand = Command.make(
         const stages = yield* runs.stages(run.value.id)
         const failures = yield* runs.failuresByKind(run.value.id)
         const tokens = yield* runs.tokens(run.value.id)
-        yield* Console.log(formatRunStatus(run.value, stages, failures, tokens))
+        yield* Console.log(formatRunStatus(Pipeline, run.value, stages, failures, tokens))
       }).pipe(Effect.provide(RunsQueryLayer), Effect.provide(loggerLayer(mode, level)))
     })
 ).pipe(Command.withDescription("Per-stage progress of a run."))

@@ -10,7 +10,9 @@ import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineLayer } from "../pipeline/PipelineLayer.js"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
 import { RunnerClusterLayer } from "../cluster/ClusterLayer.js"
-import { ScoreCompanyWorkflowLive } from "../cluster/ScoreCompanyWorkflowLive.js"
+import { ScoreCompanyWorkflow } from "../cluster/ScoreCompanyWorkflow.js"
+import { makeScoreCompanyWorkflowLive } from "../cluster/ScoreCompanyWorkflowLive.js"
+import { Pipeline } from "../pipeline/Pipeline.js"
 
 /**
  * `pnpm worker`: one cluster runner. It owns a share of the shards (rebalanced as runners join and leave),
@@ -26,7 +28,7 @@ const main = Effect.gen(function* () {
     const cluster = yield* ClusterConfig
     const llm = yield* LlmConfig
     const scraper = yield* ScraperConfig
-    const worker = ScoreCompanyWorkflowLive.pipe(Layer.provide(RunnerClusterLayer), Layer.provide(PipelineLayer))
+    const worker = makeScoreCompanyWorkflowLive(Pipeline, ScoreCompanyWorkflow).pipe(Layer.provide(RunnerClusterLayer), Layer.provide(PipelineLayer))
     yield* Effect.logInfo(
       `runner ${cluster.host}:${cluster.port} joining the cluster (${cluster.shards} shards, failover after ${cluster.failoverSeconds} s); ` +
         `per runner: ${llm.concurrency} LLM calls, ${scraper.concurrency} site requests at a time`

@@ -1,15 +1,15 @@
 import { SqlClient } from "@effect/sql"
 import { Deferred, Effect, Fiber, Schedule, Stream } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
+import { finalStage, perCompanyStageNames, type Pipeline } from "../pipeline/definePipeline.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
 import { ResumeState } from "../pipeline/ResumeState.js"
 import { type PipelineContext, prepareRun, type PreparedRun } from "../pipeline/runPipeline.js"
 import { openRunSession } from "../pipeline/RunSession.js"
 import { RunStore } from "../pipeline/RunStore.js"
-import { lastCompanyStage, stageNames } from "../pipeline/StageName.js"
 import type { CleanCompany } from "../schema/CleanCompany.js"
-import { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
+import type { ScoreCompanyWorkflow } from "./ScoreCompanyWorkflow.js"
 
 const SUBMIT_CONCURRENCY = 64
 const POLL_INTERVAL = "500 millis"
@@ -24,27 +24,36 @@ const outcomeKey = { succeeded: "done", failed: "failed", skipped: "skipped" } a
  * every company is terminal. A company's execution id is its run, domain and attempt: a resumed submitter
  * re-submits what was unfinished and joins the executions still in flight instead of starting them again.
  */
-export const runDistributedPipeline = (options: PipelineOptions, context: PipelineContext) =>
+export const runDistributedPipeline = (
+  pipeline: Pipeline,
+  workflow: ScoreCompanyWorkflow,
+  options: PipelineOptions,
+  context: PipelineContext
+) =>
   Effect.gen(function* () {
-    const prepared = yield* prepareRun(options, { distributed: true })
-    return yield* submitRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
+    const prepared = yield* prepareRun(pipeline, options, { distributed: true })
+    return yield* submitRun({ ...prepared, workflow, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
   }).pipe(Effect.scoped, Effect.withSpan("pipeline.distributed"))
 
-const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
+const submitRun = (
+  args: PreparedRun & { readonly workflow: ScoreCompanyWorkflow; readonly options: PipelineOptions; readonly context: PipelineContext }
+) =>
   Effect.gen(function* () {
-    const { runId, options, stages, context } = args
+    const { pipeline, workflow, runId, options, stages, context } = args
     const runs = yield* RunStore
     const sql = yield* SqlClient.SqlClient
     const cluster = yield* ClusterConfig
-    const final = lastCompanyStage(stages)
+    const final = finalStage(pipeline, stages)
     if (final === undefined) {
+      const recording = pipeline.companyStages.filter((s) => s.item !== null).map((s) => s.name)
       return yield* new PipelineError({
         reason: "BadArgument",
-        message: "--distributed needs one of the stages scrape, enrich or persist: they are what runners record"
+        message: `--distributed needs one of the stages ${[...recording, ...(pipeline.sink ? [pipeline.sink.name] : [])].join(", ")}: they are what runners record`
       })
     }
+    const recordsItem = new Set([...pipeline.companyStages.filter((s) => s.item !== null).map((s) => s.name), ...(pipeline.sink ? [pipeline.sink.name] : [])])
     const items = args.resumed ? yield* runs.items(runId) : []
-    const state = new ResumeState(items)
+    const state = new ResumeState(pipeline, items)
     // Each company submitted moves its last-stage attempts from n to n + 1 exactly once (the write pins
     // the number), so the sum over the run counts finished companies whatever order they finish in.
     const baseline = items.reduce((sum, item) => (item.stage === final ? sum + (item.attempts ?? 1) : sum), 0)
@@ -63,15 +72,15 @@ const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; read
       const progress = yield* runs.progress(runId, final)
       if (progress.attemptsSum - baseline !== finished) lastProgressAt = Date.now()
       finished = progress.attemptsSum - baseline
-      for (const stage of stageNames) {
-        if (stage === "load" || stage === "clean" || !stages.has(stage)) continue
+      for (const stage of perCompanyStageNames(pipeline)) {
+        if (!stages.has(stage)) continue
         const c = counters.get(stage)
         c.done = c.failed = c.skipped = 0
-        // Merge has no item of its own: a company is merged once it has its last stage.
-        const source = stage === "merge" ? final : stage
+        // A stage that records no item of its own (a pure one) has run once the company has its last stage.
+        const source = recordsItem.has(stage) ? stage : final
         for (const row of progress.counts) {
           if (row.stage !== source) continue
-          if (stage === "merge") c.done += row.count
+          if (source !== stage) c.done += row.count
           else c[outcomeKey[row.status]] += row.count
         }
       }
@@ -102,15 +111,15 @@ const submitRun = (args: PreparedRun & { readonly options: PipelineOptions; read
         yield* waitForRoom
         if (yield* stopped) return
         const attempt = (state.item(company.domain, final)?.attempts ?? 0) + 1
-        yield* ScoreCompanyWorkflow.execute(
-          { runId, attempt, stages: [...stages], retryFailed: options.retryFailed, company },
+        yield* workflow.execute(
+          { runId, attempt, stages: [...stages] as never, retryFailed: options.retryFailed, company },
           { discard: true }
         )
         submitted++
       })
 
     yield* companies.pipe(
-      Stream.filter((company) => !state.isFinished(company.domain, options.retryFailed)),
+      Stream.filter((company) => !state.isFinished(company.domain, stages, options.retryFailed)),
       Stream.mapEffect(submit, { concurrency: SUBMIT_CONCURRENCY, unordered: true }),
       Stream.runDrain
     )

@@ -1,12 +1,10 @@
-import type { StageName } from "./StageName.js"
-
 export interface PipelineOptions {
   readonly input: string | undefined
   readonly delimiter: string | undefined
   readonly resume: boolean
   readonly runId: number | undefined
-  readonly only: ReadonlyArray<StageName> | undefined
-  readonly from: StageName | undefined
+  readonly only: ReadonlyArray<string> | undefined
+  readonly from: string | undefined
   readonly retryFailed: boolean
   readonly limit: number | undefined
   readonly dryRun: boolean

@@ -1,7 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from "cli-progress"
 import { Effect, Schedule } from "effect"
 import type { StageCounters } from "./StageCounters.js"
-import type { StageName } from "./StageName.js"
 import { redirectTerminalLines } from "../process/TerminalSink.js"
 
 import type { ProgressMode } from "../process/Logging.js"
@@ -21,12 +20,12 @@ const rateAndEta = (done: number, total: number, startedAt: number | null) => {
 export const runProgressDisplay = (options: {
   mode: ProgressMode
   counters: StageCounters
-  stages: ReadonlyArray<StageName>
+  stages: ReadonlyArray<string>
   intervalMs: number
 }) =>
   options.mode === "tty" ? ttyDisplay(options.counters, options.stages) : jsonDisplay(options.counters, options.stages, options.intervalMs)
 
-const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =>
+const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<string>) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const multibar = new MultiBar(
@@ -40,7 +39,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
         },
         Presets.shades_classic
       )
-      const bars = new Map<StageName, SingleBar>()
+      const bars = new Map<string, SingleBar>()
       const update = () => {
         for (const stage of stages) {
           const c = counters.get(stage)
@@ -76,7 +75,7 @@ const ttyDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>) =
       })
   )
 
-const jsonDisplay = (counters: StageCounters, stages: ReadonlyArray<StageName>, intervalMs: number) =>
+const jsonDisplay = (counters: StageCounters, stages: ReadonlyArray<string>, intervalMs: number) =>
   Effect.gen(function* () {
     const report = Effect.forEach(
       stages.filter((stage) => counters.get(stage).status === "running"),

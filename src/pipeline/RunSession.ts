@@ -1,25 +1,23 @@
 import { Cause, Chunk, Deferred, Effect, Schedule, Stream } from "effect"
 import type { CleanCompany } from "../schema/CleanCompany.js"
 import type { Rejection } from "../stages/clean/cleanRow.js"
-import { cleanStream } from "../stages/clean/cleanStream.js"
 import type { IngestReport } from "../stages/clean/IngestReport.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
-import { loadCsv } from "../stages/load/loadCsv.js"
+import { perCompanyStageNames, type Pipeline, readInput } from "./definePipeline.js"
 import type { PipelineOptions } from "./PipelineOptions.js"
 import { type ProgressMode, runProgressDisplay } from "./ProgressDisplay.js"
 import { RunStore } from "./RunStore.js"
-import type { RunSummary } from "./RunSummary.js"
+import { type RunSummary, summaryDocument } from "./RunSummary.js"
 import { StageCounters } from "./StageCounters.js"
-import { type StageName, stageNames } from "./StageName.js"
 
 const REJECT_FLUSH_SIZE = 500
-const perCompanyStages = ["scrape", "merge", "enrich", "persist"] as const
 
 export interface RunSessionArgs {
+  readonly pipeline: Pipeline
   readonly runId: number
   readonly inputPath: string
   readonly options: PipelineOptions
-  readonly stages: ReadonlySet<StageName>
+  readonly stages: ReadonlySet<string>
   readonly validation: IngestReport
   readonly resumed: boolean
   readonly mode: ProgressMode
@@ -34,11 +32,13 @@ export interface RunSessionArgs {
  */
 export const openRunSession = (args: RunSessionArgs) =>
   Effect.gen(function* () {
-    const { runId, options, stages } = args
+    const { pipeline, runId, options, stages } = args
     const runs = yield* RunStore
     const rejectedRows = yield* RejectedRowsStore
     const started = Date.now()
-    const counters = new StageCounters(stageNames)
+    const counters = new StageCounters(pipeline.names)
+    const companyStages = perCompanyStageNames(pipeline)
+    const inputStages = pipeline.inputs.map((s) => s.name)
     yield* Effect.addFinalizer((exit) =>
       exit._tag === "Success"
         ? Effect.void
@@ -49,16 +49,16 @@ export const openRunSession = (args: RunSessionArgs) =>
               counters.snapshot(),
               Cause.isInterruptedOnly(exit.cause) ? "interrupted" : Cause.pretty(exit.cause).slice(0, 2000)
             )
-            .pipe(Effect.ignore)
+            // The run's own failure is what is reported; a database too far gone to record it adds nothing.
+            .pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not record the run's end", cause)))
     )
     const companyTotal = Math.min(args.validation.accepted, options.limit ?? Number.POSITIVE_INFINITY)
-    counters.start("load", args.validation.read)
-    counters.start("clean", args.validation.read)
-    for (const stage of perCompanyStages) {
+    for (const stage of inputStages) counters.start(stage, args.validation.read)
+    for (const stage of companyStages) {
       if (stages.has(stage)) counters.start(stage, companyTotal)
     }
     const writeStages = Effect.forEach(
-      stageNames,
+      pipeline.names,
       (stage) => {
         const c = counters.get(stage)
         return runs.upsertStage(runId, stage, { ...c, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null })
@@ -69,14 +69,18 @@ export const openRunSession = (args: RunSessionArgs) =>
     yield* Effect.logInfo("run started").pipe(
       Effect.annotateLogs({ event: "run.start", input: args.inputPath, resumed: args.resumed, stages: [...stages].join(",") })
     )
-    const logStageFinish = (stage: StageName) => {
+    const logStageFinish = (stage: string) => {
       const c = counters.get(stage)
+      const counts = inputStages.includes(stage) && stage !== inputStages[0]
+        ? { done: c.done, rejected: c.rejected, duplicates: c.duplicates }
+        : { done: c.done, failed: c.failed, skipped: c.skipped }
       return Effect.logInfo(`${stage} ${c.status}`).pipe(
-        Effect.annotateLogs({ event: "stage.finish", stage, status: c.status, total: c.total, done: c.done, failed: c.failed, skipped: c.skipped })
+        Effect.annotateLogs({ event: "stage.finish", stage, status: c.status, total: c.total, ...counts })
       )
     }
+    const selectedNames = pipeline.names.filter((s) => stages.has(s))
     yield* Effect.forEach(
-      stageNames.filter((s) => stages.has(s)),
+      selectedNames,
       (stage) => Effect.logInfo(`${stage} started`).pipe(Effect.annotateLogs({ event: "stage.start", stage, total: counters.get(stage).total })),
       { discard: true }
     )
@@ -84,12 +88,16 @@ export const openRunSession = (args: RunSessionArgs) =>
     yield* runProgressDisplay({
       mode: args.mode,
       counters,
-      stages: stageNames.filter((s) => stages.has(s)),
+      stages: selectedNames,
       intervalMs: args.progressIntervalMs ?? 5000
     })
+    // A heartbeat that cannot be written is retried at the next beat; the final write below is not optional.
     yield* Effect.forkScoped(
       Effect.repeat(
-        Effect.zipRight(writeStages, runs.heartbeat(runId, counters.snapshot())).pipe(Effect.delay("2 seconds"), Effect.ignore),
+        Effect.zipRight(writeStages, runs.heartbeat(runId, counters.snapshot())).pipe(
+          Effect.delay("2 seconds"),
+          Effect.catchAllCause((cause) => Effect.logWarning("could not write the run's progress; trying again", cause))
+        ),
         Schedule.forever
       )
     )
@@ -102,19 +110,15 @@ export const openRunSession = (args: RunSessionArgs) =>
     })
 
     /** The writing pass over the input: rejections are recorded, accepted companies come out (up to --limit). */
-    const companies = cleanStream(loadCsv(args.inputPath, options.delimiter === undefined ? {} : { delimiter: options.delimiter })).pipe(
+    const companies = readInput(pipeline, { path: args.inputPath, delimiter: options.delimiter }, (stage, outcome) => {
+      if (outcome) counters.add(stage.name, outcome)
+    }).pipe(
       Stream.mapChunksEffect((chunk) =>
         Effect.gen(function* () {
           const accepted: Array<CleanCompany> = []
           for (const outcome of chunk) {
-            counters.add("load", "done")
-            if (outcome._tag === "Accepted") {
-              counters.add("clean", "done")
-              accepted.push(outcome.company)
-            } else {
-              counters.add("clean", "failed")
-              pendingRejections.push(outcome.rejection)
-            }
+            if (outcome._tag === "Accepted") accepted.push(outcome.company)
+            else pendingRejections.push(outcome.rejection)
           }
           if (pendingRejections.length >= REJECT_FLUSH_SIZE) yield* flushRejections
           return Chunk.unsafeFromArray(accepted)
@@ -122,29 +126,35 @@ export const openRunSession = (args: RunSessionArgs) =>
       ),
       options.limit === undefined ? (s) => s : Stream.take(options.limit),
       Stream.interruptWhen(Deferred.await(args.shutdown)),
-      Stream.ensuring(
-        Effect.suspend(() => {
-          counters.finish("load", "succeeded")
-          counters.finish("clean", "succeeded")
-          return Effect.zipRight(flushRejections.pipe(Effect.ignore), Effect.forEach(["load", "clean"] as const, logStageFinish, { discard: true }))
-        })
+      Stream.concat(
+        Stream.execute(
+          Effect.gen(function* () {
+            yield* flushRejections
+            for (const stage of inputStages) counters.finish(stage, "succeeded")
+            yield* Effect.forEach(inputStages, logStageFinish, { discard: true })
+          })
+        )
       )
     )
 
     /** A company finished by an earlier pass of the run: counted as skipped by every stage. */
     const skipCompany = (company: CleanCompany) => {
-      for (const stage of perCompanyStages) {
+      for (const stage of companyStages) {
         if (stages.has(stage)) counters.add(stage, "skipped")
       }
       return company
     }
 
     const finish = Effect.gen(function* () {
+      yield* flushRejections
       const interrupted = yield* Deferred.isDone(args.shutdown)
-      for (const stage of perCompanyStages) {
+      for (const stage of inputStages) {
+        if (counters.get(stage).finishedAt === null) counters.finish(stage, interrupted ? "interrupted" : "succeeded")
+      }
+      for (const stage of companyStages) {
         if (stages.has(stage)) counters.finish(stage, interrupted ? "interrupted" : "succeeded")
       }
-      yield* Effect.forEach(perCompanyStages.filter((s) => stages.has(s)), logStageFinish, { discard: true })
+      yield* Effect.forEach(companyStages.filter((s) => stages.has(s)), logStageFinish, { discard: true })
       yield* writeStages
       const failures = yield* runs.failuresByKind(runId)
       const tokens = yield* runs.tokens(runId)
@@ -156,13 +166,12 @@ export const openRunSession = (args: RunSessionArgs) =>
         status,
         stages: counters.snapshot(),
         validation: args.validation,
+        stored: counters.get(pipeline.sink?.name ?? "")?.done ?? null,
         failures,
         tokens,
         seconds: (Date.now() - started) / 1000
       }
-      yield* Effect.logInfo("run finished").pipe(
-        Effect.annotateLogs({ event: "run.finish", status, seconds: summary.seconds, tokens_in: tokens.input, tokens_out: tokens.output })
-      )
+      yield* Effect.logInfo("run finished").pipe(Effect.annotateLogs({ event: "run.finish", ...summaryDocument(summary) }))
       return summary
     })
 

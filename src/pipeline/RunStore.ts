@@ -1,36 +1,43 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
-import type { CompanyStage, StageName } from "./StageName.js"
+import { Effect, Option, Schema } from "effect"
+import { sanitizeText } from "../schema/sanitizeText.js"
 
-export type RunStatus = "running" | "succeeded" | "failed" | "interrupted"
-export type ItemStatus = "succeeded" | "failed" | "skipped"
+export const RunStatus = Schema.Literal("running", "succeeded", "failed", "interrupted")
+export type RunStatus = typeof RunStatus.Type
+export const ItemStatus = Schema.Literal("succeeded", "failed", "skipped")
+export type ItemStatus = typeof ItemStatus.Type
 
-export interface RunRow {
-  readonly id: number
-  readonly status: RunStatus
-  readonly inputPath: string
-  readonly inputSha256: string
-  readonly settings: unknown
-  readonly counts: Record<string, unknown>
-  readonly error: string | null
-  readonly startedAt: Date
-  readonly finishedAt: Date | null
-}
+export const RunRow = Schema.Struct({
+  id: Schema.Number,
+  status: RunStatus,
+  inputPath: Schema.String,
+  inputSha256: Schema.String,
+  settings: Schema.Unknown,
+  counts: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  error: Schema.NullOr(Schema.String),
+  startedAt: Schema.DateFromSelf,
+  finishedAt: Schema.NullOr(Schema.DateFromSelf)
+})
+export type RunRow = typeof RunRow.Type
 
-export interface StageRow {
-  readonly stage: StageName
-  readonly status: string
-  readonly total: number
-  readonly done: number
-  readonly failed: number
-  readonly skipped: number
-  readonly startedAt: Date | null
-  readonly finishedAt: Date | null
-}
+export const StageRow = Schema.Struct({
+  stage: Schema.String,
+  status: Schema.String,
+  total: Schema.Number,
+  done: Schema.Number,
+  failed: Schema.Number,
+  skipped: Schema.Number,
+  rejected: Schema.Number,
+  duplicates: Schema.Number,
+  startedAt: Schema.NullOr(Schema.DateFromSelf),
+  finishedAt: Schema.NullOr(Schema.DateFromSelf)
+})
+export type StageRow = typeof StageRow.Type
 
-export interface ItemRecord {
+/** A company's terminal outcome at one stage, as a stage produces it. */
+export interface ItemDraft {
   readonly domain: string
-  readonly stage: CompanyStage
+  readonly stage: string
   readonly status: ItemStatus
   readonly errorKind: string | null
   readonly errorMessage: string | null
@@ -38,9 +45,33 @@ export interface ItemRecord {
   readonly outputHash: string | null
   readonly inputTokens: number
   readonly outputTokens: number
-  /** How many times the company reached this stage in the run (read back only). */
-  readonly attempts?: number
 }
+
+export const ItemRecord = Schema.Struct({
+  domain: Schema.String,
+  stage: Schema.String,
+  status: ItemStatus,
+  errorKind: Schema.NullOr(Schema.String),
+  errorMessage: Schema.NullOr(Schema.String),
+  retryable: Schema.Boolean,
+  outputHash: Schema.NullOr(Schema.String),
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  /** How many times the company reached this stage in the run. */
+  attempts: Schema.Number
+})
+export type ItemRecord = typeof ItemRecord.Type
+
+/** Rows as the store's schema says they are: a row that is not is a defect (a migration gone wrong), named. */
+const decodeRows =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>): Effect.Effect<ReadonlyArray<A>, E, R> =>
+    Effect.flatMap(rows, (r) => Effect.orDie(Schema.decodeUnknown(Schema.Array(schema))(r)))
+
+const ProgressCount = Schema.Struct({ stage: Schema.String, status: ItemStatus, count: Schema.Number })
+const Sum = Schema.Struct({ sum: Schema.Number })
+const FailureCount = Schema.Struct({ stage: Schema.String, errorKind: Schema.String, count: Schema.Number })
+const Tokens = Schema.Struct({ input: Schema.Number, output: Schema.Number })
 
 const runColumns = (sql: SqlClient.SqlClient) => sql`
   id, status, input_path AS "inputPath", input_sha256 AS "inputSha256", settings, counts, error,
@@ -52,27 +83,28 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
     const sql = yield* SqlClient.SqlClient
 
     const create = (input: { inputPath: string; inputSha256: string; settings: unknown }) =>
-      sql<{ id: number }>`
+      decodeRows(Schema.Struct({ id: Schema.Number }))(sql`
         INSERT INTO runs (input_path, input_sha256, settings)
-        VALUES (${input.inputPath}, ${input.inputSha256}, ${JSON.stringify(input.settings)}::jsonb)
-        RETURNING id`.pipe(Effect.map((rows) => rows[0]!.id))
+        VALUES (${sanitizeText(input.inputPath)}, ${input.inputSha256}, ${JSON.stringify(input.settings)}::jsonb)
+        RETURNING id`).pipe(Effect.map((rows) => rows[0]!.id))
 
+    const runs = decodeRows(RunRow)
     const get = (id: number) =>
-      sql<RunRow>`SELECT ${runColumns(sql)} FROM runs WHERE id = ${id}`.pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+      runs(sql`SELECT ${runColumns(sql)} FROM runs WHERE id = ${id}`).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
 
-    const latestUnfinished = sql<RunRow>`
-      SELECT ${runColumns(sql)} FROM runs WHERE status IN ('running', 'failed', 'interrupted') ORDER BY id DESC LIMIT 1`.pipe(
+    const latestUnfinished = runs(sql`
+      SELECT ${runColumns(sql)} FROM runs WHERE status IN ('running', 'failed', 'interrupted') ORDER BY id DESC LIMIT 1`).pipe(
       Effect.map((rows) => Option.fromNullable(rows[0]))
     )
 
-    const list = (limit: number) => sql<RunRow>`SELECT ${runColumns(sql)} FROM runs ORDER BY id DESC LIMIT ${limit}`
+    const list = (limit: number) => runs(sql`SELECT ${runColumns(sql)} FROM runs ORDER BY id DESC LIMIT ${limit}`)
 
     const markRunning = (id: number) =>
       sql`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, heartbeat_at = now() WHERE id = ${id}`
 
     const finish = (id: number, status: Exclude<RunStatus, "running">, counts: unknown, error: string | null) =>
       sql`
-        UPDATE runs SET status = ${status}, counts = ${JSON.stringify(counts)}::jsonb, error = ${error},
+        UPDATE runs SET status = ${status}, counts = ${JSON.stringify(counts)}::jsonb, error = ${error === null ? null : sanitizeText(error)},
           finished_at = now(), heartbeat_at = now()
         WHERE id = ${id}`
 
@@ -80,29 +112,40 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       sql`UPDATE runs SET heartbeat_at = now(), counts = ${JSON.stringify(counts)}::jsonb WHERE id = ${id}`
 
     const stages = (id: number) =>
-      sql<StageRow>`
-        SELECT stage, status, total, done, failed, skipped, started_at AS "startedAt", finished_at AS "finishedAt"
-        FROM run_stages WHERE run_id = ${id}`
+      decodeRows(StageRow)(sql`
+        SELECT stage, status, total, done, failed, skipped, rejected, duplicates,
+          started_at AS "startedAt", finished_at AS "finishedAt"
+        FROM run_stages WHERE run_id = ${id}`)
 
     const upsertStage = (
       id: number,
-      stage: StageName,
-      values: { status: string; total: number; done: number; failed: number; skipped: number; finished: boolean }
+      stage: string,
+      values: {
+        status: string
+        total: number
+        done: number
+        failed: number
+        skipped: number
+        rejected: number
+        duplicates: number
+        finished: boolean
+      }
     ) =>
       sql`
-        INSERT INTO run_stages (run_id, stage, status, total, done, failed, skipped, started_at, finished_at)
+        INSERT INTO run_stages (run_id, stage, status, total, done, failed, skipped, rejected, duplicates, started_at, finished_at)
         VALUES (${id}, ${stage}, ${values.status}, ${values.total}, ${values.done}, ${values.failed}, ${values.skipped},
-          now(), ${values.finished ? new Date() : null})
+          ${values.rejected}, ${values.duplicates}, now(), ${values.finished ? new Date() : null})
         ON CONFLICT (run_id, stage) DO UPDATE SET
           status = EXCLUDED.status, total = EXCLUDED.total, done = EXCLUDED.done, failed = EXCLUDED.failed,
-          skipped = EXCLUDED.skipped, finished_at = EXCLUDED.finished_at,
+          skipped = EXCLUDED.skipped, rejected = EXCLUDED.rejected, duplicates = EXCLUDED.duplicates,
+          finished_at = EXCLUDED.finished_at,
           started_at = COALESCE(run_stages.started_at, EXCLUDED.started_at)`
 
     /**
      * Terminal outcomes only: an item is never left `running`, so a kill needs no repair. With `attempt`, the
      * attempt number is set (never lowered) rather than counted up, so writing the same outcome twice is a no-op.
      */
-    const recordItems = (id: number, items: ReadonlyArray<ItemRecord>, attempt?: number) =>
+    const recordItems = (id: number, items: ReadonlyArray<ItemDraft>, attempt?: number) =>
       items.length === 0
         ? Effect.void
         : sql`
@@ -114,7 +157,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
             status: item.status,
             attempts: attempt ?? 1,
             error_kind: item.errorKind,
-            error_message: item.errorMessage,
+            error_message: item.errorMessage === null ? null : sanitizeText(item.errorMessage),
             retryable: item.retryable,
             output_hash: item.outputHash,
             input_tokens: item.inputTokens,
@@ -132,35 +175,37 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at`.pipe(Effect.asVoid)
 
     const items = (id: number) =>
-      sql<ItemRecord>`
+      decodeRows(ItemRecord)(sql`
         SELECT domain, stage, status, error_kind AS "errorKind", error_message AS "errorMessage", retryable,
           output_hash AS "outputHash", input_tokens AS "inputTokens", output_tokens AS "outputTokens", attempts
-        FROM run_items WHERE run_id = ${id}`
+        FROM run_items WHERE run_id = ${id}`)
 
     /** Items per stage and status, and the attempts summed over one stage: what a distributed submitter polls. */
-    const progress = (id: number, stage: CompanyStage) =>
+    const progress = (id: number, stage: string) =>
       Effect.all(
         {
-          counts: sql<{ stage: CompanyStage; status: ItemStatus; count: number }>`
-            SELECT stage, status, count(*)::int AS count FROM run_items WHERE run_id = ${id} GROUP BY 1, 2`,
-          attemptsSum: sql<{ sum: number }>`
-            SELECT COALESCE(sum(attempts), 0)::int AS sum FROM run_items WHERE run_id = ${id} AND stage = ${stage}`.pipe(
-            Effect.map((rows) => rows[0]!.sum)
+          counts: decodeRows(ProgressCount)(sql`
+            SELECT stage, status, count(*)::int AS count FROM run_items WHERE run_id = ${id} GROUP BY 1, 2`),
+          attemptsSum: decodeRows(Sum)(sql`
+            SELECT COALESCE(sum(attempts), 0)::int AS sum FROM run_items WHERE run_id = ${id} AND stage = ${stage}`).pipe(
+            Effect.map((rows) => rows[0]?.sum ?? 0)
           )
         },
         { concurrency: 2 }
       )
 
     const failuresByKind = (id: number) =>
-      sql<{ stage: string; errorKind: string; count: number }>`
+      decodeRows(FailureCount)(sql`
         SELECT stage, COALESCE(error_kind, 'Unknown') AS "errorKind", count(*)::int AS count
         FROM run_items WHERE run_id = ${id} AND status = 'failed'
-        GROUP BY 1, 2 ORDER BY 1, 3 DESC`
+        GROUP BY 1, 2 ORDER BY 1, 3 DESC`)
 
     const tokens = (id: number) =>
-      sql<{ input: number; output: number }>`
+      decodeRows(Tokens)(sql`
         SELECT COALESCE(sum(input_tokens), 0)::int AS input, COALESCE(sum(output_tokens), 0)::int AS output
-        FROM run_items WHERE run_id = ${id} AND stage = 'enrich'`.pipe(Effect.map((rows) => rows[0]!))
+        FROM run_items WHERE run_id = ${id} AND input_tokens + output_tokens > 0`).pipe(
+        Effect.map((rows) => rows[0] ?? { input: 0, output: 0 })
+      )
 
     return {
       create,

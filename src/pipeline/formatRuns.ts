@@ -1,5 +1,5 @@
 import type { RunRow, StageRow } from "./RunStore.js"
-import { stageNames } from "./StageName.js"
+import { inPipelineOrder, type Pipeline } from "./definePipeline.js"
 
 const time = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "-")
 const seconds = (from: Date | null, to: Date | null) => (from && to ? ((to.getTime() - from.getTime()) / 1000).toFixed(1) : "-")
@@ -19,12 +19,13 @@ export const formatRunList = (runs: ReadonlyArray<RunRow>) =>
       )
 
 export const formatRunStatus = (
+  pipeline: Pipeline,
   run: RunRow,
   stages: ReadonlyArray<StageRow>,
   failures: ReadonlyArray<{ stage: string; errorKind: string; count: number }>,
   tokens: { input: number; output: number }
 ) => {
-  const ordered = [...stages].sort((a, b) => stageNames.indexOf(a.stage) - stageNames.indexOf(b.stage))
+  const ordered = inPipelineOrder(pipeline, stages)
   const lines = [
     `run ${run.id}: ${run.status}`,
     `input:    ${run.inputPath} (sha256 ${run.inputSha256.slice(0, 16)}…)`,
@@ -32,8 +33,8 @@ export const formatRunStatus = (
     ...(run.error ? [`error:    ${run.error.split("\n")[0]}`] : []),
     "",
     table(
-      ["stage", "status", "total", "done", "failed", "skipped", "seconds"],
-      ordered.map((s) => [s.stage, s.status, s.total, s.done, s.failed, s.skipped, seconds(s.startedAt, s.finishedAt)])
+      ["stage", "status", "total", "done", "failed", "skipped", "rejected", "duplicates", "seconds"],
+      ordered.map((s) => [s.stage, s.status, s.total, s.done, s.failed, s.skipped, s.rejected, s.duplicates, seconds(s.startedAt, s.finishedAt)])
     )
   ]
   if (failures.length > 0) {

@@ -1,98 +1,82 @@
-import { SqlClient } from "@effect/sql"
 import { Effect, Option, Stream } from "effect"
-import { ScraperConfig } from "../config/ScraperConfig.js"
-import { cleanStream } from "../stages/clean/cleanStream.js"
 import { Enricher } from "../stages/enrich/Enricher.js"
-import { estimateTokens, inputHash } from "../stages/enrich/inputHash.js"
-import { loadCsv } from "../stages/load/loadCsv.js"
-import { mergeCompany } from "../stages/merge/mergeCompany.js"
-import { ScrapeStore } from "../stages/scrape/ScrapeStore.js"
+import { CompanyRun } from "./CompanyRun.js"
+import { type Pipeline, readInput } from "./definePipeline.js"
+import type { PipelineSettings } from "./PipelineSettings.js"
+import { ResumeState } from "./ResumeState.js"
 import { RunStore } from "./RunStore.js"
-import type { StageName } from "./StageName.js"
+
+export interface DryRunStagePlan {
+  readonly stage: string
+  readonly label: string
+  readonly todo: number
+  readonly cached: number
+}
 
 export interface DryRunPlan {
   readonly companies: number
   readonly finished: number
-  readonly toScrape: number
-  readonly scrapeCached: number
-  readonly toEnrich: number
-  readonly enrichCached: number
+  /** Per stage with a preview, in pipeline order: what it would do and what it would reuse. */
+  readonly stages: ReadonlyArray<DryRunStagePlan>
   readonly estimatedInputTokens: number
   readonly estimatedOutputTokens: number
   readonly provider: string
   readonly model: string
 }
 
-/** Tokens a typical answer takes (the schema's fields at their usual length). */
-const ESTIMATED_OUTPUT_TOKENS = 350
-
-/** What a run would do, from the caches and the resumed run's progress, without fetching or sending anything. */
+/**
+ * What a run would do, from the caches and the resumed run's progress, without fetching or sending anything:
+ * each stage previews its work from the declaration, and "finished" is the same rule resume applies.
+ */
 export const planDryRun = (args: {
+  pipeline: Pipeline
+  settings: PipelineSettings
   inputPath: string
   delimiter: string | undefined
   limit: number | undefined
-  stages: ReadonlySet<StageName>
+  stages: ReadonlySet<string>
   retryFailed: boolean
   resumeRunId: Option.Option<number>
 }) =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
+    const { pipeline, stages } = args
     const runs = yield* RunStore
-    const scrapeStore = yield* ScrapeStore
     const enricher = yield* Enricher
-    const scraper = yield* ScraperConfig
-    const persisted = new Set(
-      Option.isSome(args.resumeRunId)
-        ? (yield* runs.items(args.resumeRunId.value))
-            .filter((i) => i.stage === "persist" && i.status === "succeeded")
-            .map((i) => i.domain)
-        : []
-    )
-    const plan = {
-      companies: 0,
-      finished: 0,
-      toScrape: 0,
-      scrapeCached: 0,
-      toEnrich: 0,
-      enrichCached: 0,
-      estimatedInputTokens: 0,
-      estimatedOutputTokens: 0,
-      provider: enricher.provider,
-      model: enricher.model
-    }
-    const companies = cleanStream(loadCsv(args.inputPath, args.delimiter === undefined ? {} : { delimiter: args.delimiter })).pipe(
+    const state = new ResumeState(pipeline, Option.isSome(args.resumeRunId) ? yield* runs.items(args.resumeRunId.value) : [])
+    const previewed = pipeline.companyStages.filter((s) => s.preview !== null && s.previewLabel !== null && stages.has(s.name))
+    const counts = new Map(previewed.map((s) => [s.name, { stage: s.name, label: s.previewLabel!, todo: 0, cached: 0 }]))
+    const plan = { companies: 0, finished: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0 }
+    const companies = readInput(pipeline, { path: args.inputPath, delimiter: args.delimiter }).pipe(
       Stream.filterMap((o) => (o._tag === "Accepted" ? Option.some(o.company) : Option.none())),
       args.limit === undefined ? (s) => s : Stream.take(args.limit)
     )
     yield* Stream.runForEach(companies, (company) =>
       Effect.gen(function* () {
         plan.companies++
-        if (persisted.has(company.domain)) {
+        if (state.isFinished(company.domain, stages, args.retryFailed)) {
           plan.finished++
           return
         }
-        const cached = yield* scrapeStore.fresh(company.domain, args.stages.has("scrape") ? scraper.maxAgeDays : Number.POSITIVE_INFINITY)
-        const usable = Option.filter(cached, (r) => !(args.retryFailed && r.status === "failed"))
-        if (args.stages.has("scrape")) {
-          if (Option.isSome(usable)) plan.scrapeCached++
-          else plan.toScrape++
-        }
-        if (!args.stages.has("enrich")) return
-        const input = mergeCompany(company, Option.getOrNull(usable))
-        if (Option.isSome(usable) || !args.stages.has("scrape")) {
-          const hash = inputHash(input, enricher)
-          const hit = yield* sql`SELECT 1 FROM enrichments WHERE input_hash = ${hash}`
-          if (hit.length > 0) {
-            plan.enrichCached++
-            return
+        let run = new CompanyRun(company)
+        let upstreamTodo = false
+        for (const stage of pipeline.companyStages) {
+          const options = { selected: stages.has(stage.name), retryFailed: args.retryFailed, settings: args.settings }
+          if (stage.preview === null) {
+            if (!stage.pure) continue
+            run = run.with(stage.name, yield* stage.run(run, options))
+            continue
           }
-        }
-        plan.toEnrich++
-        if (enricher.provider !== "heuristic") {
-          plan.estimatedInputTokens += estimateTokens(input)
-          plan.estimatedOutputTokens += ESTIMATED_OUTPUT_TOKENS
+          const preview = yield* stage.preview(run, options, upstreamTodo)
+          run = run.with(stage.name, preview.output)
+          const count = counts.get(stage.name)
+          if (count && options.selected) count[preview.work === "todo" ? "todo" : "cached"]++
+          if (preview.work === "todo") upstreamTodo = true
+          if (preview.estimatedTokens) {
+            plan.estimatedInputTokens += preview.estimatedTokens.input
+            plan.estimatedOutputTokens += preview.estimatedTokens.output
+          }
         }
       })
     )
-    return plan satisfies DryRunPlan
+    return { ...plan, stages: [...counts.values()], provider: enricher.provider, model: enricher.model } satisfies DryRunPlan
   })

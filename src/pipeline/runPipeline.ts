@@ -1,42 +1,45 @@
-import { Chunk, Deferred, Effect, Option, Stream } from "effect"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Chunk, type ConfigError, Deferred, Effect, Option, Stream } from "effect"
+import type { DatabaseTarget } from "../db/Database.js"
+import type { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
+import type { EnrichmentCache } from "../stages/enrich/EnrichmentCache.js"
+import type { LoadError } from "../stages/load/LoadError.js"
 import * as path from "node:path"
-import { LlmConfig } from "../config/LlmConfig.js"
-import { ScraperConfig } from "../config/ScraperConfig.js"
 import type { CleanCompany } from "../schema/CleanCompany.js"
-import type { ScrapeResult } from "../schema/ScrapeResult.js"
-import { cleanStream } from "../stages/clean/cleanStream.js"
 import { IngestReport } from "../stages/clean/IngestReport.js"
-import { loadCsv } from "../stages/load/loadCsv.js"
 import { sha256File } from "../stages/load/sha256File.js"
-import { CompanySteps, type CompanyInFlight } from "./CompanySteps.js"
 import { Enricher } from "../stages/enrich/Enricher.js"
+import { commitCompanies } from "./commitCompanies.js"
+import { CompanyRun } from "./CompanyRun.js"
+import { type Pipeline, type PipelineErrors, type PipelineRequirements, readInput, selectStages } from "./definePipeline.js"
 import { planDryRun } from "./planDryRun.js"
 import { PipelineError } from "./PipelineError.js"
 import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
-import { PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS } from "./PipelinePlan.js"
+import { PipelineSettings } from "./PipelineSettings.js"
 import type { ProgressMode } from "./ProgressDisplay.js"
 import { acquireRunLock } from "./RunLock.js"
 import { ResumeState } from "./ResumeState.js"
 import { openRunSession } from "./RunSession.js"
 import { type RunRow, RunStore } from "./RunStore.js"
-import { type StageName, stageNames } from "./StageName.js"
 import type { RunSummary } from "./RunSummary.js"
+import type { AnyCompanyStage } from "./Stage.js"
 
 const isPresent = <A>(a: A | null): a is A => a !== null
+/** Room between two stages with I/O, so a slow burst in one does not stall the other. */
 const STAGE_BUFFER = 64
-const SCRAPE_FEED_FACTOR = 3
 
-export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName> => {
-  let stages: ReadonlyArray<StageName> = stageNames
-  if (options.from) stages = stages.slice(stageNames.indexOf(options.from))
-  if (options.only) stages = stages.filter((s) => options.only!.includes(s))
-  // Every run reads its input: load and clean are how the companies are known at all.
-  return new Set<StageName>(["load", "clean", ...stages])
-}
-
-/** Pass 1: read and clean the whole input without writing anything, so bad input fails before any effect. */
-const validateInput = (inputPath: string, delimiter: string | undefined) =>
-  cleanStream(loadCsv(inputPath, delimiter === undefined ? {} : { delimiter })).pipe(
+/**
+ * Pass 1: read and clean the input without writing anything, so bad input fails before any effect. With
+ * `--limit` it stops where the writing pass will, so the summary counts exactly the lines the run records.
+ */
+const validateInput = (pipeline: Pipeline, inputPath: string, options: PipelineOptions) =>
+  Stream.suspend(() => {
+    const outcomes = readInput(pipeline, { path: inputPath, delimiter: options.delimiter })
+    let accepted = 0
+    const limit = options.limit
+    return limit === undefined ? outcomes : Stream.takeUntil(outcomes, (o) => o._tag === "Accepted" && ++accepted >= limit)
+  }).pipe(
     Stream.runFold(new IngestReport(), (report, outcome) => {
       report.add(outcome)
       return report
@@ -57,10 +60,9 @@ const resolveRun = (options: PipelineOptions) =>
     if (options.resume) {
       const run = yield* runs.latestUnfinished
       if (Option.isNone(run)) {
-        return yield* new PipelineError({
-          reason: "NothingToResume",
-          message: "there is no unfinished run to resume; run without --resume to start one"
-        })
+        yield* Effect.logInfo("no unfinished run to resume: starting a new run (caches make finished companies free)").pipe(
+          Effect.annotateLogs({ event: "run.resume.none" })
+        )
       }
       return run
     }
@@ -76,17 +78,18 @@ export interface PipelineContext {
 
 export interface PreparedRun {
   readonly _tag: "Prepared"
+  readonly pipeline: Pipeline
   readonly runId: number
   readonly inputPath: string
-  readonly stages: ReadonlySet<StageName>
+  readonly stages: ReadonlySet<string>
   readonly validation: IngestReport
   readonly resumed: boolean
 }
 
 /** Find the run to continue, check its input is unchanged and validate every row: nothing is written yet. */
-const validateRun = (options: PipelineOptions) =>
+const validateRun = (pipeline: Pipeline, options: PipelineOptions) =>
   Effect.gen(function* () {
-    const stages = selectedStages(options)
+    const stages = selectStages(pipeline, options)
 
     const existing = yield* resolveRun(options)
     const inputPath = path.resolve(options.input ?? Option.match(existing, { onNone: () => DEFAULT_INPUT, onSome: (r) => r.inputPath }))
@@ -100,27 +103,27 @@ const validateRun = (options: PipelineOptions) =>
       })
     }
 
-    const validation = yield* validateInput(inputPath, options.delimiter)
+    const validation = yield* validateInput(pipeline, inputPath, options)
     yield* Effect.logInfo(`input ${inputPath}: ${validation.read} data lines, ${validation.accepted} companies accepted`)
 
     return { existing, inputPath, inputSha256, stages, validation }
   })
 
 /**
- * Everything before the companies flow, shared by both executors: find or create the run, check its input,
+ * Everything before the companies flow, shared by every executor: find or create the run, check its input,
  * validate every row (nothing is written for bad input), take the run lock. Needs a Scope: the lock lives in it.
  */
 export const prepareRun = (
+  pipeline: Pipeline,
   options: PipelineOptions,
   settings: { readonly distributed: boolean },
   validated?: Effect.Effect.Success<ReturnType<typeof validateRun>>
 ) =>
   Effect.gen(function* () {
     const runs = yield* RunStore
-    const scraperSettings = yield* ScraperConfig
-    const llmSettings = yield* LlmConfig
+    const { scraper, llm } = yield* PipelineSettings
     const enricher = yield* Effect.serviceOption(Enricher)
-    const { existing, inputPath, inputSha256, stages, validation } = validated ?? (yield* validateRun(options))
+    const { existing, inputPath, inputSha256, stages, validation } = validated ?? (yield* validateRun(pipeline, options))
 
     yield* acquireRunLock({ wait: options.wait })
 
@@ -128,7 +131,7 @@ export const prepareRun = (
       stages: [...stages],
       limit: options.limit ?? null,
       retryFailed: options.retryFailed,
-      scraper: { ...scraperSettings },
+      scraper: { ...scraper },
       distributed: settings.distributed,
       llm: {
         // Distributed runs are enriched by the runners, with their own LLM settings.
@@ -136,23 +139,26 @@ export const prepareRun = (
           onNone: () => ({}),
           onSome: (e) => ({ provider: e.provider, model: e.model, promptVersion: e.promptVersion })
         }),
-        temperature: llmSettings.temperature,
-        maxTokens: llmSettings.maxTokens,
-        concurrency: llmSettings.concurrency
+        temperature: llm.temperature,
+        maxTokens: llm.maxTokens,
+        concurrency: llm.concurrency
       }
     }
     const runId = yield* Option.match(existing, {
       onNone: () => runs.create({ inputPath, inputSha256, settings: settingsSnapshot }),
       onSome: (run) => Effect.as(runs.markRunning(run.id), run.id)
     })
-    return { _tag: "Prepared", runId, inputPath, stages, validation, resumed: Option.isSome(existing) } as const satisfies PreparedRun
+    return { _tag: "Prepared", pipeline, runId, inputPath, stages, validation, resumed: Option.isSome(existing) } as const satisfies PreparedRun
   })
 
-export const runPipeline = (options: PipelineOptions, context: PipelineContext) =>
+/** The single-process executor: the declared stages as one stream, each per-company stage with its own bound. */
+export const runPipeline = <P extends Pipeline>(pipeline: P, options: PipelineOptions, context: PipelineContext) =>
   Effect.gen(function* () {
-    const validated = yield* validateRun(options)
+    const validated = yield* validateRun(pipeline, options)
     if (options.dryRun) {
       const plan = yield* planDryRun({
+        pipeline,
+        settings: yield* PipelineSettings,
         inputPath: validated.inputPath,
         delimiter: options.delimiter,
         limit: options.limit,
@@ -162,18 +168,27 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
       })
       return { _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary
     }
-    const prepared = yield* prepareRun(options, { distributed: false }, validated)
+    const prepared = yield* prepareRun(pipeline, options, { distributed: false }, validated)
     return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
-  }).pipe(Effect.scoped, Effect.withSpan("pipeline.run"))
+  }).pipe(Effect.scoped, Effect.withSpan("pipeline.run")) as Effect.Effect<RunSummary, ExecutorErrors<P>, ExecutorRequirements<P>>
+
+/** What an executor adds to its stages' errors and needs: the run's bookkeeping and the input checks. */
+export type ExecutorErrors<P> = PipelineErrors<P> | PipelineError | SqlError | LoadError | ConfigError.ConfigError
+export type ExecutorRequirements<P> =
+  | PipelineRequirements<P>
+  | RunStore
+  | RejectedRowsStore
+  | SqlClient.SqlClient
+  | DatabaseTarget
+  | Enricher
+  | EnrichmentCache
 
 const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
   Effect.gen(function* () {
-    const { runId, options, stages, context } = args
-    const steps = yield* CompanySteps
+    const { pipeline, runId, options, stages, context } = args
     const runs = yield* RunStore
-    const scraperSettings = yield* ScraperConfig
-    const llmSettings = yield* LlmConfig
-    const state = new ResumeState(args.resumed ? yield* runs.items(runId) : [])
+    const settings = yield* PipelineSettings
+    const state = new ResumeState(pipeline, args.resumed ? yield* runs.items(runId) : [])
     const { counters, companies, skipCompany, finish } = yield* openRunSession({
       ...args,
       mode: context.mode,
@@ -181,47 +196,53 @@ const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; rea
       progressIntervalMs: context.progressIntervalMs
     })
 
-    // After SIGINT/SIGTERM no company starts a stage: in-flight ones finish, waiting ones stay for --resume
-    // (their fetched pages are already in the scrape cache).
+    // After SIGINT/SIGTERM no company starts a stage with I/O: in-flight ones finish, waiting ones stay for
+    // --resume (their fetched pages are already in the scrape cache).
     const stopping = Deferred.isDone(context.shutdown)
 
-    const scrapeStep = (company: CleanCompany) =>
-      Effect.gen(function* () {
-        if (yield* stopping) return null
-        const { scrape, scraped } = yield* steps.scrape(company, { stages, retryFailed: options.retryFailed })
-        if (scraped && scrape) counters.add("scrape", scrape.status === "success" ? "done" : scrape.status === "skipped" ? "skipped" : "failed")
-        return { company, scrape, scraped }
-      })
+    const step = (stage: AnyCompanyStage) => {
+      const options_ = { selected: stages.has(stage.name), retryFailed: options.retryFailed, settings }
+      return (company: CompanyRun) =>
+        Effect.gen(function* () {
+          if (!stage.pure && (yield* stopping)) return null
+          const output = yield* stage.run(company, options_)
+          if (options_.selected) {
+            const outcome = stage.outcome(output)
+            if (outcome) counters.add(stage.name, outcome)
+          }
+          return company.with(stage.name, output)
+        })
+    }
 
-    const enrichStep = (scraped: { company: CleanCompany; scrape: ScrapeResult | null; scraped: boolean }) =>
-      Effect.gen(function* () {
-        if (yield* stopping) return null
-        if (stages.has("merge")) counters.add("merge", "done")
-        const enrichment = yield* steps.enrich(scraped.company, scraped.scrape, { stages })
-        if (enrichment._tag !== "NotEnriched") counters.add("enrich", enrichment._tag === "Enriched" ? "done" : "failed")
-        return { ...scraped, enrichment } satisfies CompanyInFlight
-      })
-
-    const persistBatch = (batch: ReadonlyArray<CompanyInFlight>) =>
-      steps.persist(runId, batch, { stages }).pipe(
-        Effect.tap(() => Effect.sync(() => stages.has("persist") && counters.add("persist", "done", batch.length)))
+    const throughStages = pipeline.companyStages.reduce<Stream.Stream<CompanyRun, any, any>>((stream, stage) => {
+      const run = step(stage)
+      if (stage.pure) return Stream.filter(Stream.mapEffect(stream, run), isPresent)
+      return stream.pipe(
+        Stream.mapEffect(run, { concurrency: stage.bound(settings).concurrency, unordered: true }),
+        Stream.filter(isPresent),
+        Stream.buffer({ capacity: STAGE_BUFFER })
       )
-
-    yield* companies.pipe(
-      Stream.filter((company) => {
-        if (!state.isFinished(company.domain, options.retryFailed)) return true
+    }, companies.pipe(
+      Stream.filter((company: CleanCompany) => {
+        if (!state.isFinished(company.domain, stages, options.retryFailed)) return true
         skipCompany(company)
         return false
       }),
-      // The Scraper bounds requests itself (globally and per host); more companies in flight than request
-      // slots keeps those slots busy through redirects, robots.txt turns and page processing.
-      Stream.mapEffect(scrapeStep, { concurrency: scraperSettings.concurrency * SCRAPE_FEED_FACTOR, unordered: true }),
-      Stream.filter(isPresent),
-      Stream.buffer({ capacity: STAGE_BUFFER }),
-      Stream.mapEffect(enrichStep, { concurrency: llmSettings.concurrency, unordered: true }),
-      Stream.filter(isPresent),
-      Stream.groupedWithin(PERSIST_BATCH_SIZE, PERSIST_BATCH_WINDOW_MS),
-      Stream.mapEffect((chunk) => persistBatch(Chunk.toReadonlyArray(chunk))),
+      Stream.map((company) => new CompanyRun(company))
+    ))
+
+    const sink = pipeline.sink
+    const batch = sink?.batch ?? { size: 100, windowMs: 250 }
+    yield* throughStages.pipe(
+      Stream.groupedWithin(batch.size, batch.windowMs),
+      Stream.mapEffect((chunk) =>
+        Effect.map(commitCompanies(pipeline, runId, Chunk.toReadonlyArray(chunk), stages), (stored) => {
+          if (sink && stages.has(sink.name)) {
+            counters.add(sink.name, "done", stored)
+            counters.add(sink.name, "failed", chunk.length - stored)
+          }
+        })
+      ),
       Stream.runDrain
     )
     return yield* finish

@@ -8,11 +8,12 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Option, RateLimiter, type Scope } from "effect"
 import { LlmConfig, type LlmSettings } from "../../config/LlmConfig.js"
 import type { Enrichment } from "../../schema/Enrichment.js"
+import type { EnrichmentResult } from "../../schema/EnrichmentResult.js"
 import { classifyAiError } from "./classifyAiError.js"
 import { makeChatCompletionsLanguageModel } from "./ChatCompletionsLanguageModel.js"
 import { describeInvalidOutput } from "./describeInvalidOutput.js"
 import { EnricherSetupError } from "./EnricherSetupError.js"
-import { EnrichError } from "./EnrichError.js"
+import { EnrichError } from "../../schema/EnrichError.js"
 import { EnrichmentCache } from "./EnrichmentCache.js"
 import type { EnrichmentInput } from "./EnrichmentInput.js"
 import { enrichmentPrompt, promptVersion, retryPrompt } from "./EnrichmentPrompt.js"
@@ -27,20 +28,6 @@ import { type ProviderName, resolveProvider } from "./resolveProvider.js"
 import { type RetryOptions, transientRetrySchedule } from "./retrySchedule.js"
 import { toEnrichment } from "./verifyQuotes.js"
 
-export interface EnrichmentResult {
-  readonly output: Enrichment
-  readonly provider: string
-  readonly model: string
-  readonly promptVersion: string
-  readonly inputHash: string
-  /** Tokens of every call made for this answer (a retried call counts too); for a cache hit, the original call's. */
-  readonly inputTokens: number
-  readonly outputTokens: number
-  /** Time spent inside model calls (not queueing for a slot, not backoff); for a cache hit, the original call's. */
-  readonly latencyMs: number
-  /** Served from the `enrichments` table: nothing was sent this time. */
-  readonly cached: boolean
-}
 
 export class Enricher extends Context.Tag("Enricher")<
   Enricher,

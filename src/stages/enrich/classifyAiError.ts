@@ -1,5 +1,5 @@
 import type * as AiError from "@effect/ai/AiError"
-import { EnrichError } from "./EnrichError.js"
+import { EnrichError } from "../../schema/EnrichError.js"
 
 /** The server's wait request: `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, capped at a minute. */
 export const retryAfterMs = (headers: Readonly<Record<string, string>>, now = Date.now()): number | undefined => {

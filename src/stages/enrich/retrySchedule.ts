@@ -1,5 +1,5 @@
 import { Duration, Schedule } from "effect"
-import type { EnrichError } from "./EnrichError.js"
+import type { EnrichError } from "../../schema/EnrichError.js"
 
 export interface RetryOptions {
   readonly maxRetries: number

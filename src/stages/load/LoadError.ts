@@ -1,9 +1,11 @@
-import { Data } from "effect"
+import { Schema } from "effect"
+
+export const LoadErrorReason = Schema.Literal("FileNotFound", "Unreadable", "InvalidEncoding", "MissingColumns", "MalformedCsv", "EmptyFile")
 
 /** The input cannot be read as a company list; raised before anything is persisted (exit code 2). */
-export class LoadError extends Data.TaggedError("LoadError")<{
-  readonly reason: "FileNotFound" | "Unreadable" | "InvalidEncoding" | "MissingColumns" | "MalformedCsv" | "EmptyFile"
-  readonly message: string
-  readonly path: string
-  readonly line?: number
-}> {}
+export class LoadError extends Schema.TaggedError<LoadError>()("LoadError", {
+  reason: LoadErrorReason,
+  message: Schema.String,
+  path: Schema.String,
+  line: Schema.optional(Schema.Number)
+}) {}

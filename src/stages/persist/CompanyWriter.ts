@@ -2,13 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { CleanCompany } from "../../schema/CleanCompany.js"
 import type { ScrapeResult } from "../../schema/ScrapeResult.js"
-import type { EnrichError } from "../enrich/EnrichError.js"
-import type { EnrichmentResult } from "../enrich/Enricher.js"
-
-export type EnrichmentOutcome =
-  | { readonly _tag: "Enriched"; readonly result: EnrichmentResult }
-  | { readonly _tag: "EnrichFailed"; readonly error: EnrichError }
-  | { readonly _tag: "NotEnriched" }
+import type { EnrichmentOutcome } from "../../schema/EnrichmentOutcome.js"
 
 export interface CompanyRecord {
   readonly company: CleanCompany

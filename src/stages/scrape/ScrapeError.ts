@@ -1,25 +1,27 @@
-import { Data } from "effect"
+import { Data, Schema } from "effect"
 
-export type ScrapeErrorReason =
-  | "InvalidDomain"
-  | "DnsFailure"
-  | "BlockedAddress"
-  | "ConnectionRefused"
-  | "ConnectionReset"
-  | "TlsError"
-  | "Timeout"
-  | "HttpStatus"
-  | "TooManyRedirects"
-  | "RedirectLoop"
-  | "InvalidRedirect"
-  | "TooLarge"
-  | "NotHtml"
-  | "DecodeError"
-  | "InvalidResponse"
-  | "RobotsDisallowed"
-  | "RobotsUnavailable"
-  | "OffSite"
-  | "Unknown"
+export const ScrapeErrorReason = Schema.Literal(
+  "InvalidDomain",
+  "DnsFailure",
+  "BlockedAddress",
+  "ConnectionRefused",
+  "ConnectionReset",
+  "TlsError",
+  "Timeout",
+  "HttpStatus",
+  "TooManyRedirects",
+  "RedirectLoop",
+  "InvalidRedirect",
+  "TooLarge",
+  "NotHtml",
+  "DecodeError",
+  "InvalidResponse",
+  "RobotsDisallowed",
+  "RobotsUnavailable",
+  "OffSite",
+  "Unknown"
+)
+export type ScrapeErrorReason = typeof ScrapeErrorReason.Type
 
 const transientStatus = (status: number) => status === 408 || status === 429 || status >= 500
 

@@ -1,0 +1,5 @@
+/** What a run reads: the file and how to read it. The first input stage turns it into rows. */
+export interface InputSource {
+  readonly path: string
+  readonly delimiter?: string | undefined
+}
