@@ -4,12 +4,16 @@ import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { ScoreCompanyWorkflow } from "../src/cluster/ScoreCompanyWorkflow.js"
-import { ScoreCompanyWorkflowLive } from "../src/cluster/ScoreCompanyWorkflowLive.js"
-import { CompanySteps } from "../src/pipeline/CompanySteps.js"
+import { makeScoreCompanyWorkflowLive } from "../src/cluster/ScoreCompanyWorkflowLive.js"
+import { Pipeline } from "../src/pipeline/Pipeline.js"
 import { RunStore } from "../src/pipeline/RunStore.js"
+import { Enricher } from "../src/stages/enrich/Enricher.js"
+import { EnrichmentCache } from "../src/stages/enrich/EnrichmentCache.js"
+import { CompanyWriter } from "../src/stages/persist/CompanyWriter.js"
+import { Scraper } from "../src/stages/scrape/Scraper.js"
+import { ScrapeStore } from "../src/stages/scrape/ScrapeStore.js"
 import { DatabaseLive } from "../src/db/Database.js"
 import type { CleanCompany } from "../src/schema/CleanCompany.js"
-import type { EnrichmentOutcome } from "../src/stages/persist/CompanyWriter.js"
 import { configFrom, freshDatabaseEnv, testDatabaseKind } from "./support/TestDatabase.js"
 
 const company = (domain: string): CleanCompany => ({
@@ -25,45 +29,47 @@ const company = (domain: string): CleanCompany => ({
 
 const calls = { scrape: [] as Array<string>, enrich: [] as Array<string>, persist: [] as Array<string> }
 
-/** Steps that record their calls; enrich dies for `broken.com` (a bug, not a failed call). */
-const RecordingSteps = Layer.effect(
-  CompanySteps,
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const runs = yield* RunStore
-    return CompanySteps.make({
-      scrape: (c) =>
+/**
+ * The real stage declarations with stand-ins for their services: the scraper answers a failed fetch, the
+ * enricher dies for `broken.com` (a bug, not a failed call), the writer records what it was given.
+ */
+const RecordingServices = Layer.mergeAll(
+  EnrichmentCache.layerMemory,
+  Layer.succeed(
+    Scraper,
+    Scraper.make({
+      scrape: (domain: string) =>
         Effect.sync(() => {
-          calls.scrape.push(c.domain)
+          calls.scrape.push(domain)
           return {
-            scrape: {
-              domain: c.domain, status: "failed" as const, errorKind: "Dns", errorMessage: "no such host", retryable: false,
-              finalUrl: null, httpStatus: null, fetchedAt: new Date("2026-01-01T00:00:00Z"), contentHash: null, text: null, pages: []
-            },
-            scraped: true
+            domain, status: "failed" as const, errorKind: "DnsFailure", errorMessage: "no such host", retryable: false,
+            finalUrl: null, httpStatus: null, fetchedAt: new Date("2026-01-01T00:00:00Z"), contentHash: null, text: null, pages: []
           }
-        }),
-      enrich: (c) =>
-        c.domain === "broken.com"
-          ? Effect.dieMessage("enricher bug")
-          : Effect.sync((): EnrichmentOutcome => {
-              calls.enrich.push(c.domain)
-              return { _tag: "NotEnriched" }
-            }),
-      persist: (runId, batch, options) =>
-        Effect.gen(function* () {
-          calls.persist.push(...batch.map((b) => b.company.domain))
-          yield* runs.recordItems(
-            runId,
-            batch.map((b) => ({
-              domain: b.company.domain, stage: "persist" as const, status: "succeeded" as const, errorKind: null,
-              errorMessage: null, retryable: false, outputHash: b.scrape?.fetchedAt.toISOString() ?? null, inputTokens: 0, outputTokens: 0
-            })),
-            options.attempt
-          )
-        }).pipe(Effect.orDie, Effect.tap(() => sql`SELECT 1`.pipe(Effect.orDie)))
+        })
+    } as never)
+  ),
+  Layer.succeed(Enricher, {
+    provider: "test",
+    model: "test",
+    promptVersion: "v",
+    enrich: (input) =>
+      input.domain === "broken.com"
+        ? Effect.dieMessage("enricher bug")
+        : Effect.sync(() => {
+            calls.enrich.push(input.domain)
+            return {
+              output: { icpFitScore: 50, segment: "SMB", primaryUseCase: "x", riskFlags: [], personalizedPitch: "p", scoreRationale: [{ reason: "size", quote: null, verified: false }, { reason: "industry", quote: null, verified: false }], confidence: 0.2 } as never,
+              provider: "test", model: "test", promptVersion: "v", inputHash: `h-${input.domain}`, inputTokens: 1, outputTokens: 1, latencyMs: 1, cached: false
+            }
+          })
+  }),
+  Layer.succeed(
+    CompanyWriter,
+    CompanyWriter.make({
+      upsertBatch: (records) =>
+        Effect.sync(() => void calls.persist.push(...records.map((r) => r.company.domain)))
     })
-  })
+  )
 )
 
 /** One process, the workflow engine on SingleRunner with SQL storage in the test database. */
@@ -72,10 +78,11 @@ const TestCluster = Layer.unwrapScoped(
     const env = yield* freshDatabaseEnv
     const database = DatabaseLive.pipe(Layer.provide(configFrom(env)))
     const clusterSql = PgClient.layer({ url: Redacted.make(env.DATABASE_URL!) })
-    return ScoreCompanyWorkflowLive.pipe(
+    return makeScoreCompanyWorkflowLive(Pipeline, ScoreCompanyWorkflow).pipe(
       Layer.provideMerge(ClusterWorkflowEngine.layer),
       Layer.provideMerge(SingleRunner.layer({ runnerStorage: "memory" }).pipe(Layer.provide(clusterSql))),
-      Layer.provide(RecordingSteps),
+      Layer.provide(RecordingServices),
+      Layer.provideMerge(ScrapeStore.Default),
       Layer.provideMerge(RunStore.Default),
       Layer.provideMerge(database)
     )
@@ -97,11 +104,14 @@ describe.skipIf(testDatabaseKind === "embedded")("ScoreCompany workflow (server 
         const sql = yield* SqlClient.SqlClient
         yield* sql`INSERT INTO runs (id, input_path, input_sha256, settings) VALUES (1, 'x.csv', 'abc', '{}'::jsonb)`
         const first = yield* ScoreCompanyWorkflow.execute(payload("ok.com"))
-        expect(first).toEqual({ domain: "ok.com", scrape: "failed", enrichment: "NotEnriched" })
-        // The scrape result crossed the message storage as JSON and came back with its Date.
-        const items = yield* sql<{ outputHash: string; attempts: number }>`
-          SELECT output_hash AS "outputHash", attempts FROM run_items WHERE domain = 'ok.com' AND stage = 'persist'`
-        expect(items).toEqual([{ outputHash: "2026-01-01T00:00:00.000Z", attempts: 1 }])
+        expect(first).toEqual({ domain: "ok.com", outcomes: { scrape: "failed", merge: "done", enrich: "done" } })
+        const items = yield* sql<{ stage: string; attempts: number }>`
+          SELECT stage, attempts FROM run_items WHERE domain = 'ok.com' ORDER BY stage`
+        expect(items).toEqual([
+          { stage: "enrich", attempts: 1 },
+          { stage: "persist", attempts: 1 },
+          { stage: "scrape", attempts: 1 }
+        ])
 
         const again = yield* ScoreCompanyWorkflow.execute(payload("ok.com"))
         expect(again).toEqual(first)
@@ -121,7 +131,7 @@ describe.skipIf(testDatabaseKind === "embedded")("ScoreCompany workflow (server 
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         const result = yield* ScoreCompanyWorkflow.execute(payload("broken.com"))
-        expect(result.enrichment).toBe("WorkflowDefect")
+        expect(result.outcomes).toEqual({ workflow: "WorkflowDefect" })
         const items = yield* sql<{ stage: string; status: string; errorKind: string; retryable: boolean; message: string }>`
           SELECT stage, status, error_kind AS "errorKind", retryable, error_message AS message FROM run_items WHERE domain = 'broken.com'`
         expect(items).toHaveLength(1)

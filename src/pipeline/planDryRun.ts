@@ -41,7 +41,7 @@ export const planDryRun = (args: {
   Effect.gen(function* () {
     const { pipeline, stages } = args
     const runs = yield* RunStore
-    const enricher = yield* Enricher
+    const enricher = yield* Effect.serviceOption(Enricher)
     const state = new ResumeState(pipeline, Option.isSome(args.resumeRunId) ? yield* runs.items(args.resumeRunId.value) : [])
     const previewed = pipeline.companyStages.filter((s) => s.preview !== null && s.previewLabel !== null && stages.has(s.name))
     const counts = new Map(previewed.map((s) => [s.name, { stage: s.name, label: s.previewLabel!, todo: 0, cached: 0 }]))
@@ -78,5 +78,10 @@ export const planDryRun = (args: {
         }
       })
     )
-    return { ...plan, stages: [...counts.values()], provider: enricher.provider, model: enricher.model } satisfies DryRunPlan
+    return {
+      ...plan,
+      stages: [...counts.values()],
+      provider: Option.match(enricher, { onNone: () => "none", onSome: (e) => e.provider }),
+      model: Option.match(enricher, { onNone: () => "none", onSome: (e) => e.model })
+    } satisfies DryRunPlan
   })

@@ -3,7 +3,6 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Chunk, type ConfigError, Deferred, Effect, Option, Stream } from "effect"
 import type { DatabaseTarget } from "../db/Database.js"
 import type { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
-import type { EnrichmentCache } from "../stages/enrich/EnrichmentCache.js"
 import type { LoadError } from "../stages/load/LoadError.js"
 import * as path from "node:path"
 import type { CleanCompany } from "../schema/CleanCompany.js"
@@ -180,8 +179,6 @@ export type ExecutorRequirements<P> =
   | RejectedRowsStore
   | SqlClient.SqlClient
   | DatabaseTarget
-  | Enricher
-  | EnrichmentCache
 
 const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
   Effect.gen(function* () {
