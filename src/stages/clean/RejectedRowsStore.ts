@@ -1,17 +1,22 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
+import { sanitizeDeep, sanitizeText } from "../../schema/sanitizeText.js"
 import type { Rejection } from "./cleanRow.js"
-import type { RejectReason } from "./RejectReason.js"
 
-export interface RejectedRow {
-  readonly lineNumber: number
+export const RejectedRow = Schema.Struct({
+  lineNumber: Schema.Number,
   /** The record as read, keyed by the file's header names. */
-  readonly raw: Readonly<Record<string, string>>
-  readonly reason: RejectReason
-  readonly message: string
-  readonly duplicateOfLine: number | null
-}
+  raw: Schema.Record({ key: Schema.String, value: Schema.String }),
+  /** A `RejectReason`; rows of older versions may carry reasons this one no longer produces. */
+  reason: Schema.String,
+  message: Schema.String,
+  duplicateOfLine: Schema.NullOr(Schema.Number)
+})
+export type RejectedRow = typeof RejectedRow.Type
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(RejectedRow))
+const Count = Schema.decodeUnknown(Schema.Array(Schema.Struct({ n: Schema.Number })))
 
 /** Rows per INSERT: six parameters each, under PostgreSQL's 65,535 parameters per statement. */
 const ROWS_PER_STATEMENT = 5_000
@@ -27,9 +32,10 @@ export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("Reje
           rows.map((r) => ({
             run_id: runId,
             line_number: r.lineNumber,
-            raw: JSON.stringify(r.raw),
+            // The line as read is untrusted text: what Postgres cannot store (U+0000...) is dropped, the rest kept.
+            raw: JSON.stringify(sanitizeDeep(r.raw)),
             reason: r.reason,
-            message: r.message,
+            message: sanitizeText(r.message),
             duplicate_of_line: r.duplicateOfLine
           }))
         )}
@@ -51,13 +57,17 @@ export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("Reje
       page: { readonly limit: number; readonly offset: number }
     ): Effect.Effect<{ total: number; rows: Array<RejectedRow> }, SqlError> =>
       Effect.all({
-        total: sql<{ n: number }>`SELECT count(*)::int AS n FROM rejected_rows WHERE run_id = ${runId}`.pipe(
+        total: sql`SELECT count(*)::int AS n FROM rejected_rows WHERE run_id = ${runId}`.pipe(
+          Effect.flatMap((r) => Effect.orDie(Count(r))),
           Effect.map((r) => r[0]?.n ?? 0)
         ),
-        rows: sql<RejectedRow>`
+        rows: sql`
           SELECT line_number AS "lineNumber", raw, reason, message, duplicate_of_line AS "duplicateOfLine"
           FROM rejected_rows WHERE run_id = ${runId}
-          ORDER BY line_number LIMIT ${page.limit} OFFSET ${page.offset}`.pipe(Effect.map((rows) => [...rows]))
+          ORDER BY line_number LIMIT ${page.limit} OFFSET ${page.offset}`.pipe(
+          Effect.flatMap((rows) => Effect.orDie(decodeRows(rows))),
+          Effect.map((rows) => [...rows])
+        )
       })
 
     return {
