@@ -150,6 +150,17 @@ describe(`pipeline in process (${testDatabaseKind} database)`, () => {
         expect(first!.scraping_status).toBe("failed")
         const requestsBefore = t.sites.log().length
         const callsBefore = t.llm.calls()
+        // --dry-run applies the rule resume applies: persisted with a retryable scrape failure is not finished.
+        const dry = yield* t.run({ runId: 1, dryRun: true })
+        expect(dry._tag === "DryRun" && dry.plan).toMatchObject({
+          companies: 2,
+          finished: 1,
+          stages: [
+            { stage: "scrape", todo: 1, cached: 0 },
+            { stage: "enrich", todo: 1, cached: 0 }
+          ]
+        })
+        expect(t.sites.log().length).toBe(requestsBefore)
         yield* t.run({ runId: 1 })
         const hosts = t.sites.log().slice(requestsBefore).map((r) => r.host)
         expect(new Set(hosts)).toEqual(new Set(["flaky-site.com"]))

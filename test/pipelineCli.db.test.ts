@@ -186,9 +186,10 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
         expect(badConfig.code).toBe(2)
         expect(badConfig.stderr).toContain("CONCURRENT_LLM_CALLS")
 
-        const noRun = yield* runCli(["--resume"], w.env(db), w.dir)
+        // What a scheduler runs every night: with nothing to resume it starts a new run, saying so.
+        const noRun = yield* runCli(["--resume", "--input", badCsv], w.env(db), w.dir)
         expect(noRun.code).toBe(2)
-        expect(noRun.stderr).toMatch(/no unfinished run/)
+        expect(noRun.stderr).toMatch(/no unfinished run to resume: starting a new run/)
 
         const changing = path.join(w.dir, "changing.csv")
         fs.copyFileSync(w.csv, changing)
