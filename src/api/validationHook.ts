@@ -2,7 +2,7 @@ import type { Context } from "hono"
 import { ApiError, type ParameterIssue } from "./ApiError.js"
 import { errorResponseFor, toResponse } from "./errorResponse.js"
 
-type Target = "query" | "param"
+export type Target = "query" | "param" | "json"
 
 /** The part of a Standard Schema issue we read. */
 interface Issue {
@@ -23,7 +23,7 @@ export const parameterIssues = (
   target: Target,
   known: ReadonlyArray<string>
 ): Array<ParameterIssue> => {
-  const location = target === "param" ? "path" : "query"
+  const location = target === "param" ? "path" : target === "json" ? "body" : "query"
   const seen = new Set<string>()
   const details: Array<ParameterIssue> = []
   for (const issue of issues) {
