@@ -8,7 +8,7 @@ import { CompanyQueries } from "./CompanyQueries.js"
 import { RunQueries } from "./RunQueries.js"
 
 /** The query services over whatever database layer is given (the configured one, or a test's). */
-export const ApiServicesLayer = Layer.mergeAll(CompanyQueries.DefaultWithoutDependencies, RunQueries.Default, CompanyOverrides.Default).pipe(
+export const ApiServicesLayer = Layer.mergeAll(CompanyQueries.DefaultWithoutDependencies, RunQueries.Default, CompanyOverrides.DefaultWithoutDependencies).pipe(
   Layer.provideMerge(CompaniesVersion.Default),
   Layer.provide(Layer.mergeAll(RunStore.Default, RejectedRowsStore.Default))
 )

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { sanitizeText } from "../schema/sanitizeText.js"
+import { CompaniesVersion } from "./CompaniesVersion.js"
 import type { OverridePatch } from "./OverridePatch.js"
 
 export interface OverrideValues {
@@ -27,8 +28,10 @@ const storedNote = (note: string | null) => {
  * being the current override; the pipeline never writes here.
  */
 export class CompanyOverrides extends Effect.Service<CompanyOverrides>()("CompanyOverrides", {
+  dependencies: [CompaniesVersion.Default],
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const versions = yield* CompaniesVersion
 
     /** None when there is no such company. Concurrent changes to one company are applied one after the other. */
     const apply = (companyId: number, patch: OverridePatch, author: string) =>
@@ -38,7 +41,7 @@ export class CompanyOverrides extends Effect.Service<CompanyOverrides>()("Compan
             SELECT override_score AS score, override_segment AS segment, override_status AS status, override_note AS note
             FROM companies WHERE id = ${companyId} FOR UPDATE`
           const now = current[0]
-          if (!now) return Option.none<OverrideValues>()
+          if (!now) return Option.none<{ values: OverrideValues; version: number }>()
           const next: OverrideValues = {
             score: "score" in patch ? (patch.score ?? null) : now.score,
             segment: "segment" in patch ? (patch.segment ?? null) : now.segment,
@@ -50,8 +53,12 @@ export class CompanyOverrides extends Effect.Service<CompanyOverrides>()("Compan
             ...next,
             author: sanitizeText(patch.author ?? author).trim() || author
           })}`
-          return Option.some(next)
+          const [bumped] = yield* sql<{ version: number }>`SELECT version FROM companies_version`
+          return Option.some({ values: next, version: bumped?.version ?? 0 })
         })
+      ).pipe(
+        Effect.tap((applied) => (Option.isSome(applied) ? versions.advanceTo(applied.value.version) : Effect.void)),
+        Effect.map(Option.map((applied) => applied.values))
       )
 
     const clear = (companyId: number, author: string) =>

@@ -22,6 +22,7 @@ export const Layout = (props: LayoutProps) => (
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="color-scheme" content="light dark" />
+      <link rel="icon" href="data:," />
       <title>{`${props.title} · CommonForge Leads`}</title>
       <link rel="stylesheet" href={`/app/assets/app.css?v=${appAssets["app.css"].hash}`} />
       <script src={`/app/assets/app.js?v=${appAssets["app.js"].hash}`} defer></script>
