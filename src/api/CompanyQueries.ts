@@ -399,6 +399,6 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
           ${sql.literal(iso("fetched_at"))} AS fetched_at, text
         FROM scrapes WHERE domain = ${domain}`.pipe(Effect.map((rows) => rows[0]))
 
-    return { list, byId, byDomain, exportRows, facets, enrichmentHistory, scrapeOf, pageStatement, countStatement } as const
+    return { list, byId, byDomain, exportRows, facets, enrichmentHistory, scrapeOf, cacheBytes, pageStatement, countStatement } as const
   })
 }) {}

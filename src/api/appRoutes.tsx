@@ -75,7 +75,7 @@ const safeNext = (next: unknown) => (typeof next === "string" && /^\/app(?:[/?]|
 
 const MAX_CACHED_PAGES = 500
 const RUNS_SHOWN = 20
-const LIVE_INTERVAL = "1 second"
+const LIVE_INTERVAL_MS = 1000
 
 /** /app: the leads workspace, server-rendered pages over the same services as the API. */
 export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
@@ -83,7 +83,8 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
   const { session } = options
   const thresholds: Thresholds = { hotScore: options.hotScore, warmScore: options.warmScore }
   const logoutCsrf = session.required ? session.csrfToken : undefined
-  // A list page is the same for everyone at one data version: kept rendered until the data changes.
+  // A list page is the same for everyone at one data version: kept rendered until the data changes
+  // (with the API's pages, within API_CACHE_MB).
   const listPages = makeVersionedCache<EncodedBody>({
     maxEntries: MAX_CACHED_PAGES,
     maxBytes: 64 * 1024 * 1024,
@@ -112,13 +113,13 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
       Effect.gen(function* () {
         const params = viewParams(c)
         const key = JSON.stringify(params)
+        const queries = yield* CompanyQueries
         const version = yield* (yield* CompaniesVersion).current
-        const cached = listPages.get(key, version)
+        const cached = queries.cacheBytes > 0 ? listPages.get(key, version) : undefined
         if (cached) return yield* htmlBytes(c, cached)
         const decoded = decodeList(params)
         const query = Either.isRight(decoded) ? decoded.right : Either.getOrThrow(decodeList({}))
         const error = Either.isLeft(decoded) ? `These filters cannot be applied: ${describeIssues(decoded.left)}` : undefined
-        const queries = yield* CompanyQueries
         const request = companyListRequest(query)
         const [page, facets] = yield* Effect.all([queries.list(request), queries.facets(request.filters)], { concurrency: 2 })
         const body = JSON.parse(decoder.decode(page.body.bytes)) as { total: number; companies: Array<CompanyJson>; next_cursor: string | null }
@@ -126,7 +127,7 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
           <LeadsPage params={Either.isRight(decoded) ? params : {}} error={error} page={body} facets={facets} thresholds={thresholds} logoutCsrf={logoutCsrf} />
         )
         const encoded = encodedBody(encoder.encode(text))
-        if (!error) listPages.set(key, version, encoded)
+        if (!error && queries.cacheBytes > 0) listPages.set(key, version, encoded)
         return yield* htmlBytes(c, encoded, error ? 400 : 200)
       })
     )
@@ -239,13 +240,17 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
       stream.onAbort(() => {
         open = false
       })
-      while (open && !stream.aborted) {
-        const exit = await kit.runtime.runPromiseExit(fragment)
-        if (exit._tag === "Success" && exit.value !== last) {
-          last = exit.value
-          await stream.writeSSE({ event: "update", data: exit.value })
+      try {
+        while (open && !stream.aborted) {
+          const exit = await kit.runtime.runPromiseExit(fragment)
+          if (exit._tag === "Success" && exit.value !== last) {
+            last = exit.value
+            await stream.writeSSE({ event: "update", data: exit.value })
+          }
+          await stream.sleep(LIVE_INTERVAL_MS)
         }
-        await kit.runtime.runPromise(Effect.sleep(LIVE_INTERVAL))
+      } catch {
+        // The server is shutting down (its runtime is gone) or the client left: the stream ends here.
       }
     })
 

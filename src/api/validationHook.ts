@@ -28,11 +28,12 @@ export const parameterIssues = (
   const details: Array<ParameterIssue> = []
   for (const issue of issues) {
     const parameter = keyOf(issue.path?.[0]) ?? "(request)"
+    const what = target === "json" ? "a field of this body" : "a parameter of this endpoint"
     const message = known.includes(parameter)
       ? issue.message
       : known.length === 0
-        ? "is not a parameter of this endpoint, which takes none"
-        : `is not a parameter of this endpoint; expected one of: ${known.join(", ")}`
+        ? `is not ${what}, which takes none`
+        : `is not ${what}; expected one of: ${known.join(", ")}`
     const id = `${parameter}\u0000${message}`
     if (seen.has(id)) continue
     seen.add(id)

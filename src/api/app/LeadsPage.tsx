@@ -2,6 +2,7 @@ import type { Company, CompanyFacets } from "../ResponseSchemas.js"
 import { enrichmentStatusValues, overrideStateValues, segmentValues } from "../CompanyListQuery.js"
 import { qualificationStatusValues } from "../QualificationStatus.js"
 import type { CompanySortField } from "../CompanySort.js"
+import { normalizeCountry } from "../../stages/clean/normalizeCountry.js"
 import { Layout, ScoreBadge, type Thresholds } from "./Layout.js"
 
 type CompanyJson = typeof Company.Type
@@ -93,7 +94,9 @@ const FacetList = (props: { readonly title: string; readonly param: string; read
       ) : (
         <ul>
           {props.counts.map((facet) => {
-            const selected = current !== undefined && current.toLowerCase() === facet.value.toLowerCase()
+            const selected =
+              current !== undefined &&
+              (current.toLowerCase() === facet.value.toLowerCase() || (props.param === "country" && normalizeCountry(current)?.code === facet.value))
             return (
               <li>
                 <a href={viewUrl(props.params, { [props.param]: selected ? undefined : facet.value })} aria-current={selected ? "true" : undefined}>
