@@ -143,7 +143,7 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
     </Layout>
   )
 
-  const companyId = (raw: string) => (/^\d{1,15}$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined)
+  const positiveId = (raw: string) => (/^\d{1,15}$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined)
 
   const companyPage = (
     c: Context,
@@ -177,7 +177,7 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
     })
 
   routes.get("/companies/:id", (c) => {
-    const id = companyId(c.req.param("id"))
+    const id = positiveId(c.req.param("id"))
     return run(
       id === undefined
         ? Effect.flatMap(render(<NotFoundPage message="A company id is a positive integer." />), (text) => html(c, text, 404))
@@ -188,7 +188,7 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
   routes.post("/companies/:id/override", (c) =>
     run(
       Effect.gen(function* () {
-        const id = companyId(c.req.param("id"))
+        const id = positiveId(c.req.param("id"))
         if (id === undefined) return yield* html(c, yield* render(<NotFoundPage message="A company id is a positive integer." />), 404)
         const form = yield* Effect.promise(() => c.req.parseBody().catch(() => ({}) as Record<string, unknown>))
         const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "")
@@ -264,14 +264,14 @@ export const appRoutes = (kit: RouteKit, options: AppPagesOptions) => {
   routes.get("/runs/events", (c) => live(c, runsFragment))
 
   routes.get("/runs/:id/events", (c) => {
-    const id = companyId(c.req.param("id")) ?? 0
+    const id = positiveId(c.req.param("id")) ?? 0
     return live(c, Effect.flatMap(runDetails([id]), (runs) => Effect.promise(async () => String(await (<RunsTable runs={runs} />).toString()))))
   })
 
   routes.get("/runs/:id", (c) =>
     run(
       Effect.gen(function* () {
-        const id = companyId(c.req.param("id"))
+        const id = positiveId(c.req.param("id"))
         const offsetText = c.req.query("offset") ?? "0"
         const offset = /^\d{1,9}$/.test(offsetText) ? Number(offsetText) : 0
         const limit = 100

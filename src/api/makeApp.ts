@@ -15,7 +15,6 @@ import { makeRouteKit, notFound, type ApiRuntime } from "./RouteKit.js"
 import { runRoutes } from "./runRoutes.js"
 import { serviceRoutes } from "./serviceRoutes.js"
 
-export { SERVICE } from "./serviceRoutes.js"
 export type { ApiRuntime } from "./RouteKit.js"
 
 export interface AppOptions {
