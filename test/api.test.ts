@@ -4,6 +4,7 @@ import { Cause, Deferred, Effect, Either, Schema } from "effect"
 import { Hono } from "hono"
 import { gunzipSync } from "node:zlib"
 import { ApiError } from "../src/api/ApiError.js"
+import { highlightQuotes } from "../src/api/app/highlightQuotes.js"
 import { companyCursorScope, companyFilters, CompanyListQuery } from "../src/api/CompanyListQuery.js"
 import { csvLine } from "../src/api/csvLine.js"
 import { decodeCursor, encodeCursor } from "../src/api/Cursor.js"
@@ -214,4 +215,23 @@ describe("startApiServer", () => {
       const refused = yield* Effect.promise(() => fetch(`${url}/slow`).then(() => "answered", () => "refused"))
       expect(refused).toBe("refused")
     }))
+})
+
+describe("highlightQuotes", () => {
+  it("marks every occurrence of each quote, ignoring case and how whitespace runs, and keeps the text whole", () => {
+    const text = "We AUTOMATE  invoices.\nThen we automate\tinvoices again; a [regex] (quote) too."
+    const parts = highlightQuotes(text, ["automate invoices", "[regex] (quote)", "missing quote", "  "])
+    expect(parts.map((p) => p.text).join("")).toBe(text)
+    expect(parts.filter((p) => p.quote !== undefined).map((p) => [p.text, p.quote])).toEqual([
+      ["AUTOMATE  invoices", 0],
+      ["automate\tinvoices", 0],
+      ["[regex] (quote)", 1]
+    ])
+    expect(highlightQuotes("plain", [])).toEqual([{ text: "plain" }])
+  })
+
+  it("never marks two overlapping stretches", () => {
+    const parts = highlightQuotes("one two three", ["one two", "two three"])
+    expect(parts).toEqual([{ text: "one two", quote: 0 }, { text: " two three" }])
+  })
 })
