@@ -232,6 +232,6 @@ describe("highlightQuotes", () => {
 
   it("never marks two overlapping stretches", () => {
     const parts = highlightQuotes("one two three", ["one two", "two three"])
-    expect(parts).toEqual([{ text: "one two", quote: 0 }, { text: " two three" }])
+    expect(parts).toEqual([{ text: "one two", quote: 0 }, { text: " three" }])
   })
 })
