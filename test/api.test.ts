@@ -4,7 +4,8 @@ import { Cause, Deferred, Effect, Either, Schema } from "effect"
 import { Hono } from "hono"
 import { gunzipSync } from "node:zlib"
 import { ApiError } from "../src/api/ApiError.js"
-import { CompanyListQuery } from "../src/api/CompanyListQuery.js"
+import { highlightQuotes } from "../src/api/app/highlightQuotes.js"
+import { companyCursorScope, companyFilters, CompanyListQuery } from "../src/api/CompanyListQuery.js"
 import { csvLine } from "../src/api/csvLine.js"
 import { decodeCursor, encodeCursor } from "../src/api/Cursor.js"
 import { encodedBody, negotiate } from "../src/api/EncodedBody.js"
@@ -61,15 +62,22 @@ describe("CompanyListQuery", () => {
   const decode = Schema.decodeUnknownEither(CompanyListQuery, { errors: "all", onExcessProperty: "error" })
 
   it("applies the documented defaults", () => {
-    expect(decode({})).toEqual(Either.right({ enrichment_status: "success", sort: "-score", limit: 50 }))
+    expect(decode({})).toEqual(Either.right({ enrichment_status: "success", override: "any", sort: "-score", limit: 50 }))
   })
 
-  it("accepts cursors only for the sort they were issued under", () => {
-    const cursor = encodeCursor({ scope: "companies:updated_at", key: "2024-05-01T10:00:00.000001Z", id: 3 })
-    expect(Either.isRight(decode({ sort: "updated_at", cursor }))).toBe(true)
-    expect(Either.isLeft(decode({ sort: "-updated_at", cursor }))).toBe(true)
-    const badKey = encodeCursor({ scope: "companies:updated_at", key: "yesterday", id: 3 })
-    expect(Either.isLeft(decode({ sort: "updated_at", cursor: badKey }))).toBe(true)
+  it("accepts cursors only for the sort and the filters they were issued under", () => {
+    const filters = companyFilters(Either.getOrThrow(decode({ min_score: "50" })) as any)
+    const cursor = encodeCursor({ scope: companyCursorScope("updated_at", filters), key: "2024-05-01T10:00:00.000001Z", id: 3 })
+    expect(Either.isRight(decode({ sort: "updated_at", min_score: "50", cursor }))).toBe(true)
+    const message = (query: Record<string, string>) =>
+      Either.match(decode(query), { onLeft: (e) => String(e), onRight: () => "accepted" })
+    expect(message({ sort: "-updated_at", min_score: "50", cursor })).toContain("was issued for sort=updated_at")
+    expect(message({ sort: "updated_at", min_score: "60", cursor })).toContain("was issued for other filters")
+    expect(message({ sort: "updated_at", cursor })).toContain("was issued for other filters")
+    const badKey = encodeCursor({ scope: companyCursorScope("updated_at", filters), key: "yesterday", id: 3 })
+    expect(message({ sort: "updated_at", min_score: "50", cursor: badKey })).toContain("is not a valid cursor")
+    const unbound = encodeCursor({ scope: "companies:updated_at", key: "2024-05-01T10:00:00.000001Z", id: 3 })
+    expect(message({ sort: "updated_at", cursor: unbound })).toContain("is not a valid cursor")
   })
 })
 
@@ -207,4 +215,23 @@ describe("startApiServer", () => {
       const refused = yield* Effect.promise(() => fetch(`${url}/slow`).then(() => "answered", () => "refused"))
       expect(refused).toBe("refused")
     }))
+})
+
+describe("highlightQuotes", () => {
+  it("marks every occurrence of each quote, ignoring case and how whitespace runs, and keeps the text whole", () => {
+    const text = "We AUTOMATE  invoices.\nThen we automate\tinvoices again; a [regex] (quote) too."
+    const parts = highlightQuotes(text, ["automate invoices", "[regex] (quote)", "missing quote", "  "])
+    expect(parts.map((p) => p.text).join("")).toBe(text)
+    expect(parts.filter((p) => p.quote !== undefined).map((p) => [p.text, p.quote])).toEqual([
+      ["AUTOMATE  invoices", 0],
+      ["automate\tinvoices", 0],
+      ["[regex] (quote)", 1]
+    ])
+    expect(highlightQuotes("plain", [])).toEqual([{ text: "plain" }])
+  })
+
+  it("never marks two overlapping stretches", () => {
+    const parts = highlightQuotes("one two three", ["one two", "two three"])
+    expect(parts).toEqual([{ text: "one two", quote: 0 }, { text: " three" }])
+  })
 })

@@ -57,6 +57,33 @@ describe.skipIf(!hasChromium)(`/docs in headless Chromium (${testDatabaseKind})`
         expect(docs.requested).toContain(`${api.url}/openapi.json`)
       }))
 
+    it.effect("every GET the reference documents answers when tried as the reference sends it (empty optional parameters)", () =>
+      Effect.gen(function* () {
+        const api = yield* TestApi
+        const results = yield* withBrowser(async (browser) => {
+          const page = await browser.newPage()
+          await page.goto(`${api.url}/docs`, { waitUntil: "load" })
+          return page.evaluate(async () => {
+            const document: any = await (await fetch("/openapi.json")).json()
+            const out: Array<[string, number]> = []
+            for (const [template, item] of Object.entries<any>(document.paths)) {
+              const operation = item.get
+              if (!operation) continue
+              const path = template.replace("{id}", "1").replace("{domain}", "acme.com")
+              const query = (operation.parameters ?? [])
+                .filter((p: any) => p.in === "query")
+                .map((p: any) => `${encodeURIComponent(p.name)}=`)
+                .join("&")
+              const response = await fetch(query ? `${path}?${query}` : path, { headers: { accept: "application/json" } })
+              out.push([`${path}?${query}`, response.status])
+            }
+            return out
+          })
+        })
+        expect(results.length).toBeGreaterThan(8)
+        for (const [url, status] of results) expect([200, 404], url).toContain(status)
+      }))
+
     it.scoped("with API_KEY and public docs, the page still renders", () =>
       Effect.gen(function* () {
         const api = yield* TestApi

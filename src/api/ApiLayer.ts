@@ -3,11 +3,12 @@ import { DatabaseLive } from "../db/Database.js"
 import { RunStore } from "../pipeline/RunStore.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { CompaniesVersion } from "./CompaniesVersion.js"
+import { CompanyOverrides } from "./CompanyOverrides.js"
 import { CompanyQueries } from "./CompanyQueries.js"
 import { RunQueries } from "./RunQueries.js"
 
 /** The query services over whatever database layer is given (the configured one, or a test's). */
-export const ApiServicesLayer = Layer.mergeAll(CompanyQueries.DefaultWithoutDependencies, RunQueries.Default).pipe(
+export const ApiServicesLayer = Layer.mergeAll(CompanyQueries.DefaultWithoutDependencies, RunQueries.Default, CompanyOverrides.DefaultWithoutDependencies).pipe(
   Layer.provideMerge(CompaniesVersion.Default),
   Layer.provide(Layer.mergeAll(RunStore.Default, RejectedRowsStore.Default))
 )

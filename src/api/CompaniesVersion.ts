@@ -77,6 +77,11 @@ export class CompaniesVersion extends Effect.Service<CompaniesVersion>()("Compan
     return {
       /** The version the next read of `companies` will see (on a server: within the notification delay). */
       current: Effect.suspend(() => (state.listening ? Effect.succeed(state.known) : query)),
+      /** A version this server committed itself: known at once, so its next read sees its own write. */
+      advanceTo: (version: number) =>
+        Effect.sync(() => {
+          if (state.listening) state.known = Math.max(state.known, version)
+        }),
       isListening: () => state.listening
     } as const
   })

@@ -5,6 +5,7 @@ import { normalizeCountry } from "../stages/clean/normalizeCountry.js"
 import { CompaniesVersion } from "./CompaniesVersion.js"
 import type { CompanyFilters, CompanyListRequest } from "./CompanyListQuery.js"
 import type { CompanySort, CompanySortField } from "./CompanySort.js"
+import { companyCursorScope } from "./CompanyListQuery.js"
 import { encodeCursor } from "./Cursor.js"
 import { encodedBody, type EncodedBody } from "./EncodedBody.js"
 import { makeVersionedCache } from "./VersionedCache.js"
@@ -39,9 +40,49 @@ export interface CompanyCsvRow {
   readonly riskFlags: ReadonlyArray<string>
   readonly personalizedPitch: string | null
   readonly confidence: number | null
+  readonly overrideScore: number | null
+  readonly overrideSegment: string | null
+  readonly overrideStatus: string | null
+  readonly overrideNote: string | null
+  readonly effectiveScore: number | null
+  readonly effectiveSegment: string | null
   readonly enrichmentStatus: string
   readonly scrapingStatus: string
   readonly updatedAt: string
+}
+
+/** Counts per value of one facet; `label` is the country's name for a country code. */
+export interface FacetCount {
+  readonly value: string
+  readonly label: string
+  readonly count: number
+}
+
+export interface CompanyFacets {
+  readonly total: number
+  readonly segment: ReadonlyArray<FacetCount>
+  readonly country: ReadonlyArray<FacetCount>
+  readonly industry: ReadonlyArray<FacetCount>
+}
+
+export interface EnrichmentHistoryEntry {
+  readonly run_id: number | null
+  readonly provider: string
+  readonly model: string
+  readonly prompt_version: string
+  readonly score: number | null
+  readonly segment: string | null
+  readonly created_at: string
+}
+
+/** The latest fetch of a company's site (the scrapes table), as the company page shows it. */
+export interface ScrapeDetails {
+  readonly status: string
+  readonly final_url: string | null
+  readonly http_status: number | null
+  readonly error: string | null
+  readonly fetched_at: string
+  readonly text: string | null
 }
 
 /**
@@ -51,10 +92,13 @@ export interface CompanyCsvRow {
  * exactly these expressions.
  */
 const sortKeySql: Record<CompanySortField, string> = {
-  score: "COALESCE(icp_fit_score, -1)",
+  score: "COALESCE(effective_score, -1)",
   employee_count: "COALESCE(employee_count, -1)",
   name: `(lower(company_name) COLLATE "C")`,
-  updated_at: "updated_at"
+  updated_at: "updated_at",
+  segment: `(COALESCE(effective_segment, '') COLLATE "C")`,
+  country: `(COALESCE(country_name, country, '') COLLATE "C")`,
+  industry: `(lower(COALESCE(industry_raw, '')) COLLATE "C")`
 }
 
 /** The key as the cursor carries it: timestamps at full microsecond precision, which a JS Date would lose. */
@@ -86,6 +130,18 @@ const companyJsonSql = `json_build_object(
   'personalized_pitch', personalized_pitch,
   'score_rationale', score_rationale,
   'confidence', confidence,
+  'enrichment_provider', enrichment_provider,
+  'enrichment_model', enrichment_model,
+  'prompt_version', prompt_version,
+  'override', CASE WHEN override_at IS NULL THEN NULL ELSE json_build_object(
+    'score', override_score,
+    'segment', override_segment,
+    'status', override_status,
+    'note', override_note,
+    'author', override_author,
+    'updated_at', ${iso("override_at")}
+  ) END,
+  'effective', json_build_object('score', effective_score, 'segment', effective_segment, 'status', override_status),
   'enrichment_status', enrichment_status,
   'enrichment_error', enrichment_error,
   'scraped_at', ${iso("scraped_at")},
@@ -96,7 +152,19 @@ const companyJsonSql = `json_build_object(
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
+/**
+ * The filter's words as a Postgres regular expression matching them whole and in order (ARE word
+ * boundaries, where the text starts or ends with a word character), any run of spaces between them.
+ */
+const wordPattern = (text: string) => {
+  const words = text.trim().split(/\s+/)
+  const body = words.map((word) => word.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`)).join("\\s+")
+  const wordChar = /[\p{L}\p{N}_]/u
+  return `${wordChar.test(words[0]!.charAt(0)) ? "\\m" : ""}${body}${wordChar.test(words.at(-1)!.slice(-1)) ? "\\M" : ""}`
+}
+
 const EXPORT_BATCH = 1000
+const FACET_LIMIT = 30
 const MAX_CACHED_TOTALS = 1000
 const MAX_CACHED_PAGES = 2000
 
@@ -124,8 +192,11 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
             : sql`lower(country) = lower(${filters.country})`
         )
       }
-      if (filters.segment !== undefined) clauses.push(sql`segment = ${filters.segment}`)
-      if (filters.industry !== undefined) clauses.push(sql`lower(industry_raw) = lower(${filters.industry})`)
+      if (filters.segment !== undefined) clauses.push(sql`effective_segment = ${filters.segment}`)
+      if (filters.industry !== undefined) clauses.push(sql`industry_raw ~* ${wordPattern(filters.industry)}`)
+      if (filters.override === "overridden") clauses.push(sql`override_at IS NOT NULL`)
+      if (filters.override === "none") clauses.push(sql`override_at IS NULL`)
+      if (filters.status !== undefined) clauses.push(sql`override_status = ${filters.status}`)
       if (filters.q !== undefined) {
         const pattern = likePattern(filters.q)
         clauses.push(sql`(company_name ILIKE ${pattern} OR domain ILIKE ${pattern})`)
@@ -138,9 +209,9 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
       const keyValue =
         sort.field === "updated_at"
           ? sql`${key}::timestamptz`
-          : sort.field === "name"
-            ? sql`(${key}::text COLLATE "C")`
-            : sql`${key}::int`
+          : sort.field === "score" || sort.field === "employee_count"
+            ? sql`${key}::int`
+            : sql`(${key}::text COLLATE "C")`
       return sort.direction === "asc" ? sql`(${keyExpr}, id) > (${keyValue}, ${id}::bigint)` : sql`(${keyExpr}, id) < (${keyValue}, ${id}::bigint)`
     }
 
@@ -201,7 +272,7 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
         const pageVersion = rows[0]?.v
         const counted = yield* totalAt(filters, pageVersion)
         const nextCursor =
-          rows.length > limit && last ? encodeCursor({ scope: `companies:${sort.token}`, key: last.k, id: last.id }) : null
+          rows.length > limit && last ? encodeCursor({ scope: companyCursorScope(sort.token, filters), key: last.k, id: last.id }) : null
         const page: CompanyPage = {
           total: counted.total,
           nextCursor,
@@ -240,6 +311,8 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
           country_name AS "countryName", employee_count AS "employeeCount", industry_raw AS industry,
           website_url AS "websiteUrl", icp_fit_score AS "icpFitScore", segment, primary_use_case AS "primaryUseCase",
           risk_flags AS "riskFlags", personalized_pitch AS "personalizedPitch", confidence,
+          override_score AS "overrideScore", override_segment AS "overrideSegment", override_status AS "overrideStatus",
+          override_note AS "overrideNote", effective_score AS "effectiveScore", effective_segment AS "effectiveSegment",
           enrichment_status AS "enrichmentStatus", scraping_status AS "scrapingStatus",
           ${sql.literal(iso("updated_at"))} AS "updatedAt", ${sql.literal(cursorKeySql[sort.field])} AS k
         FROM companies
@@ -272,6 +345,60 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
         return Stream.concat(Stream.fromChunk(first), rest)
       })
 
-    return { list, byId, byDomain, exportRows, pageStatement, countStatement } as const
+    /**
+     * Counts for each facet under the other filters (a facet ignores its own filter, so every choice it
+     * offers shows what picking it would give), cached per data version like totals.
+     */
+    const facetCache = makeVersionedCache<CompanyFacets>({ maxEntries: MAX_CACHED_TOTALS, maxBytes: 16 * 1024 * 1024, sizeOf: (f) => JSON.stringify(f).length })
+    const facetRows = (filters: CompanyFilters, expression: string, label: string) =>
+      sql<{ value: string; label: string; count: number }>`
+        SELECT ${sql.literal(expression)} AS value, ${sql.literal(label)} AS label, count(*)::int AS count
+        FROM companies
+        WHERE ${where(filters)} AND ${sql.literal(expression)} IS NOT NULL
+        GROUP BY 1
+        ORDER BY count DESC, 1
+        LIMIT ${FACET_LIMIT}`
+    const facets = (filters: CompanyFilters) =>
+      Effect.gen(function* () {
+        const key = JSON.stringify(filters)
+        const version = yield* versions.current
+        const cached = facetCache.get(key, version)
+        if (cached) return cached
+        const [segment, country, industry, counted] = yield* Effect.all(
+          [
+            facetRows({ ...filters, segment: undefined }, "effective_segment", "max(effective_segment)"),
+            facetRows({ ...filters, country: undefined }, "country_code", "COALESCE(max(country_name), max(country_code))"),
+            facetRows({ ...filters, industry: undefined }, "lower(industry_raw)", "min(industry_raw)"),
+            countAt(filters)
+          ],
+          { concurrency: 4 }
+        )
+        const result: CompanyFacets = { total: counted.total, segment, country, industry }
+        if (counted.version === version) facetCache.set(key, version, result)
+        return result
+      })
+
+    /** Every enrichment kept for the company's domain, newest first, with the run that used it when known. */
+    const enrichmentHistory = (id: number) =>
+      sql<EnrichmentHistoryEntry>`
+        SELECT (SELECT max(ri.run_id) FROM run_items ri
+                WHERE ri.stage = 'enrich' AND ri.domain = e.domain AND ri.output_hash = e.input_hash)::int AS run_id,
+          e.provider, e.model, e.prompt_version,
+          CASE WHEN jsonb_typeof(e.output -> 'icpFitScore') = 'number' THEN (e.output ->> 'icpFitScore')::int END AS score,
+          e.output ->> 'segment' AS segment,
+          ${sql.literal(iso("e.created_at"))} AS created_at
+        FROM enrichments e JOIN companies c ON c.domain = e.domain
+        WHERE c.id = ${id}
+        ORDER BY e.created_at DESC
+        LIMIT 50`
+
+    const scrapeOf = (domain: string) =>
+      sql<ScrapeDetails>`
+        SELECT status, final_url, http_status,
+          CASE WHEN error_kind IS NULL THEN NULL ELSE trim(error_kind || ': ' || COALESCE(error_message, '')) END AS error,
+          ${sql.literal(iso("fetched_at"))} AS fetched_at, text
+        FROM scrapes WHERE domain = ${domain}`.pipe(Effect.map((rows) => rows[0]))
+
+    return { list, byId, byDomain, exportRows, facets, enrichmentHistory, scrapeOf, cacheBytes, pageStatement, countStatement } as const
   })
 }) {}

@@ -6,11 +6,17 @@ export const companySortValues = [
   "employee_count",
   "-employee_count",
   "updated_at",
-  "-updated_at"
+  "-updated_at",
+  "segment",
+  "-segment",
+  "country",
+  "-country",
+  "industry",
+  "-industry"
 ] as const
 
 export type CompanySortToken = (typeof companySortValues)[number]
-export type CompanySortField = "score" | "name" | "employee_count" | "updated_at"
+export type CompanySortField = "score" | "name" | "employee_count" | "updated_at" | "segment" | "country" | "industry"
 
 export interface CompanySort {
   readonly field: CompanySortField
@@ -34,6 +40,9 @@ export const isValidSortKey = (field: CompanySortField, key: number | string): b
     case "employee_count":
       return typeof key === "number" && key >= -1
     case "name":
+    case "segment":
+    case "country":
+    case "industry":
       return typeof key === "string" && key.length <= 1000
     case "updated_at":
       return typeof key === "string" && isoMicros.test(key) && !Number.isNaN(Date.parse(key))

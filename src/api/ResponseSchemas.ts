@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { ScoreReason } from "../schema/Enrichment.js"
 import { Segment } from "../schema/Segment.js"
+import { QualificationStatus } from "./QualificationStatus.js"
 
 /**
  * What the API answers, as Effect schemas: the OpenAPI document is generated from them and the tests
@@ -12,6 +13,21 @@ const AnyJson = Schema.Unknown.annotations({ jsonSchema: { type: ["object", "arr
 
 const Timestamp = Schema.String.annotations({ jsonSchema: { type: "string", format: "date-time" } })
 const NullableTimestamp = Schema.NullOr(Timestamp)
+
+export const Override = Schema.Struct({
+  score: Schema.NullOr(Schema.Int.pipe(Schema.between(0, 100))),
+  segment: Schema.NullOr(Segment),
+  status: Schema.NullOr(QualificationStatus),
+  note: Schema.NullOr(Schema.String),
+  author: Schema.String,
+  updated_at: Timestamp
+}).annotations({ identifier: "Override", description: "a person's correction; null when there is none" })
+
+export const Effective = Schema.Struct({
+  score: Schema.NullOr(Schema.Int.pipe(Schema.between(0, 100))),
+  segment: Schema.NullOr(Segment),
+  status: Schema.NullOr(QualificationStatus)
+}).annotations({ identifier: "Effective", description: "the override where a person set one, else the model's values; what lists filter and sort on" })
 
 export const Company = Schema.Struct({
   id: Schema.Int,
@@ -33,6 +49,11 @@ export const Company = Schema.Struct({
   personalized_pitch: Schema.NullOr(Schema.String),
   score_rationale: Schema.Array(ScoreReason).annotations({ description: "the reasons behind the score, each with its evidence" }),
   confidence: Schema.NullOr(Schema.Number.pipe(Schema.between(0, 1))),
+  enrichment_provider: Schema.NullOr(Schema.String),
+  enrichment_model: Schema.NullOr(Schema.String),
+  prompt_version: Schema.NullOr(Schema.String),
+  override: Schema.NullOr(Override),
+  effective: Effective,
   enrichment_status: Schema.Literal("pending", "success", "failed"),
   enrichment_error: Schema.NullOr(Schema.String),
   scraped_at: NullableTimestamp,
@@ -46,6 +67,33 @@ export const CompanyList = Schema.Struct({
   companies: Schema.Array(Company),
   next_cursor: Schema.NullOr(Schema.String).annotations({ description: "pass as cursor for the next page; null on the last" })
 }).annotations({ identifier: "CompanyList" })
+
+const FacetCount = Schema.Struct({
+  value: Schema.String.annotations({ description: "the value to filter on" }),
+  label: Schema.String,
+  count: Schema.Int
+}).annotations({ identifier: "FacetCount" })
+
+export const CompanyFacets = Schema.Struct({
+  total: Schema.Int.annotations({ description: "companies matching all the filters" }),
+  segment: Schema.Array(FacetCount).annotations({ description: "per effective segment, under the other filters" }),
+  country: Schema.Array(FacetCount).annotations({ description: "per country code, under the other filters" }),
+  industry: Schema.Array(FacetCount).annotations({ description: "per industry (case-insensitive), under the other filters; the 30 largest" })
+}).annotations({ identifier: "CompanyFacets" })
+
+export const OverrideHistory = Schema.Struct({
+  company_id: Schema.Int,
+  history: Schema.Array(
+    Schema.Struct({
+      score: Schema.NullOr(Schema.Int),
+      segment: Schema.NullOr(Segment),
+      status: Schema.NullOr(QualificationStatus),
+      note: Schema.NullOr(Schema.String),
+      author: Schema.String,
+      created_at: Timestamp
+    })
+  ).annotations({ description: "newest first; the first is the current override (all null: cleared)" })
+}).annotations({ identifier: "OverrideHistory" })
 
 const StageProgress = Schema.Struct({
   stage: Schema.String,
@@ -121,7 +169,7 @@ export const ErrorBody = Schema.Struct({
   details: Schema.Array(
     Schema.Struct({
       parameter: Schema.String,
-      in: Schema.Literal("query", "path", "header"),
+      in: Schema.Literal("query", "path", "header", "body"),
       message: Schema.String.annotations({ description: "the rule the value broke" })
     })
   )

@@ -3,11 +3,22 @@ import { ApiError, type ParameterIssue } from "./ApiError.js"
 import { noStore } from "./cachePolicy.js"
 
 export interface ErrorResponse {
-  readonly status: 400 | 401 | 404 | 500 | 503
+  readonly status: 400 | 401 | 403 | 404 | 405 | 414 | 415 | 500 | 503
   readonly body: { readonly error: string; readonly details: ReadonlyArray<ParameterIssue> }
+  readonly allow?: ReadonlyArray<string>
 }
 
-const statusOf = { BadRequest: 400, Unauthorized: 401, NotFound: 404, Unavailable: 503, Internal: 500 } as const
+const statusOf = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  UriTooLong: 414,
+  UnsupportedMediaType: 415,
+  Unavailable: 503,
+  Internal: 500
+} as const
 
 /** SQLSTATE classes that mean the database, not the query, is the problem: connection, login, missing database, resources, shutdown. */
 const unavailableSqlState = /^(08|28|3D|53|57P)/
@@ -33,7 +44,11 @@ const isUnavailable = (error: unknown): boolean => {
  */
 export const errorResponseFor = (error: unknown): ErrorResponse => {
   if (error instanceof ApiError) {
-    return { status: statusOf[error.reason], body: { error: error.message, details: error.details ?? [] } }
+    return {
+      status: statusOf[error.reason],
+      body: { error: error.message, details: error.details ?? [] },
+      ...(error.allow ? { allow: error.allow } : {})
+    }
   }
   const tag = (error as { _tag?: unknown } | null)?._tag
   if (tag === "DatabaseError" || (tag === "SqlError" && isUnavailable(error))) {
@@ -51,12 +66,13 @@ export const errorResponseForCause = (cause: Cause.Cause<unknown>): ErrorRespons
         : errorResponseFor(Option.getOrUndefined(Cause.dieOption(cause)))
   })
 
-export const toResponse = ({ status, body }: ErrorResponse): Response =>
+export const toResponse = ({ status, body, allow }: ErrorResponse): Response =>
   new Response(JSON.stringify(body), {
     status,
     headers: {
       "content-type": "application/json; charset=utf-8",
       "cache-control": noStore,
-      ...(status === 401 ? { "www-authenticate": 'Bearer realm="commonforge"' } : {})
+      ...(status === 401 ? { "www-authenticate": 'Bearer realm="commonforge"' } : {}),
+      ...(allow ? { allow: allow.join(", ") } : {})
     }
   })

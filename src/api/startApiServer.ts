@@ -13,6 +13,20 @@ export interface ApiServer {
 export const startApiServer = (app: Hono, options: { readonly host: string; readonly port: number }): Promise<ApiServer> =>
   new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server
+    // Node answers a request whose head is too large (a very long URL) before the app sees it, with an
+    // empty body; answer it in the API's error shape instead.
+    server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy()
+      const [status, text, message] =
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? [431, "Request Header Fields Too Large", "the request's URL or headers are too large"]
+          : [400, "Bad Request", "the request is not valid HTTP"]
+      const body = JSON.stringify({ error: message, details: [] })
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+      )
+    })
     server.once("error", reject)
     server.once("listening", () => {
       server.off("error", reject)

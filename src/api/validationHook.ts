@@ -2,7 +2,7 @@ import type { Context } from "hono"
 import { ApiError, type ParameterIssue } from "./ApiError.js"
 import { errorResponseFor, toResponse } from "./errorResponse.js"
 
-type Target = "query" | "param"
+export type Target = "query" | "param" | "json"
 
 /** The part of a Standard Schema issue we read. */
 interface Issue {
@@ -23,16 +23,17 @@ export const parameterIssues = (
   target: Target,
   known: ReadonlyArray<string>
 ): Array<ParameterIssue> => {
-  const location = target === "param" ? "path" : "query"
+  const location = target === "param" ? "path" : target === "json" ? "body" : "query"
   const seen = new Set<string>()
   const details: Array<ParameterIssue> = []
   for (const issue of issues) {
     const parameter = keyOf(issue.path?.[0]) ?? "(request)"
+    const what = target === "json" ? "a field of this body" : "a parameter of this endpoint"
     const message = known.includes(parameter)
       ? issue.message
       : known.length === 0
-        ? "is not a parameter of this endpoint, which takes none"
-        : `is not a parameter of this endpoint; expected one of: ${known.join(", ")}`
+        ? `is not ${what}, which takes none`
+        : `is not ${what}; expected one of: ${known.join(", ")}`
     const id = `${parameter}\u0000${message}`
     if (seen.has(id)) continue
     seen.add(id)

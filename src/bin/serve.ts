@@ -47,16 +47,31 @@ if (Exit.isFailure(started)) {
   fail(errorMessage(started.cause), exitCodeForCause(started.cause))
 }
 
-const app = makeApp(runtime, { corsOrigins: settings.corsOrigins, apiKey: settings.apiKey, docsPublic: settings.docsPublic })
+const app = makeApp(runtime, {
+  corsOrigins: settings.corsOrigins,
+  apiKey: settings.apiKey,
+  docsPublic: settings.docsPublic,
+  hotScore: settings.hotScore,
+  warmScore: settings.warmScore
+})
 const server = await startApiServer(app, { host: settings.host, port: settings.port }).catch((error: Error) =>
   runtime.dispose().then(() => fail(`cannot listen on ${settings.host}:${settings.port}: ${error.message}`, ExitCode.Failures))
 )
 const shown = settings.host === "0.0.0.0" || settings.host === "::" ? "localhost" : settings.host
 await runtime.runPromise(
-  Effect.logInfo(`listening on http://${shown}:${server.port} (docs at http://${shown}:${server.port}/docs)`).pipe(
+  Effect.logInfo(`listening on http://${shown}:${server.port} (leads at http://${shown}:${server.port}/app, docs at /docs)`).pipe(
     Effect.annotateLogs({ host: settings.host, port: server.port, api_key: Option.isSome(settings.apiKey) ? "required" : "off" })
   )
 )
+
+const loopback = /^(?:127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(settings.host)
+if (Option.isNone(settings.apiKey) && !loopback) {
+  await runtime.runPromise(
+    Effect.logWarning(
+      `API_KEY is not set and the server listens on ${settings.host}: anyone who can reach it can read every lead and change overrides at /app; set API_KEY or API_HOST=127.0.0.1`
+    )
+  )
+}
 
 let stopping = false
 const shutdown = (signal: NodeJS.Signals) => async () => {
