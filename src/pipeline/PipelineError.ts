@@ -5,7 +5,6 @@ export class PipelineError extends Data.TaggedError("PipelineError")<{
   readonly reason:
     | "InputChanged"
     | "RunNotFound"
-    | "NothingToResume"
     | "RunFinished"
     | "LockHeld"
     | "BadArgument"
