@@ -20,6 +20,9 @@ const company = (domain: string): CleanCompany => ({
   countryCode: "DE",
   countryName: "Germany",
   employeeCount: 120,
+  employeeCountRaw: "120",
+  employeeCountMin: 120,
+  employeeCountMax: 120,
   industryRaw: "Software"
 })
 

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, type Cursor } from "./Cursor.js"
 import * as QueryParam from "./QueryParam.js"
 
 export const enrichmentStatusValues = ["success", "failed", "pending", "any"] as const
-export const segmentValues = ["SMB", "Mid-Market", "Enterprise"] as const
+export const segmentValues = ["SMB", "Mid-Market", "Enterprise", "Unknown"] as const
 
 export const MAX_LIMIT = 500
 export const DEFAULT_LIMIT = 50

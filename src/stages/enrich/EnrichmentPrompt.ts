@@ -52,7 +52,7 @@ export interface PromptCompany {
   readonly company_name: string
   readonly domain: string
   readonly country: string | null
-  readonly employee_count: number
+  readonly employee_count: number | null
   readonly industry: string | null
 }
 
