@@ -3,6 +3,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { type ParsedPrompt, parseUserPrompt } from "../../src/stages/enrich/EnrichmentPrompt.js"
 import { scoreHeuristically } from "../../src/stages/enrich/heuristicScore.js"
+import { defaultIcp } from "./defaultIcp.js"
 
 /**
  * A fake LLM server on 127.0.0.1 speaking both OpenAI APIs: `POST /v1/responses` (what @effect/ai-openai
@@ -99,10 +100,13 @@ export const fakeValidAnswer = (company: ParsedPrompt | undefined): string =>
         ? { companyName: "Unknown company", employeeCount: 0, industry: null, websiteText: null }
         : {
             companyName: company.company.company_name,
+            domain: company.company.domain,
+            country: company.company.country,
             employeeCount: company.company.employee_count,
             industry: company.company.industry,
             websiteText: company.websiteText
-          }
+          },
+      defaultIcp.structure
     )
   )
 

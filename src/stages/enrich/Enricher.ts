@@ -22,9 +22,11 @@ import { makeFairSemaphore } from "../../process/FairSemaphore.js"
 import { HEURISTIC_VERSION } from "./heuristicScore.js"
 import { inputHash } from "./inputHash.js"
 import { ModelOutput } from "./ModelOutput.js"
-import { readIcpProfile } from "./readIcpProfile.js"
+import type { IcpProfile } from "./IcpProfile.js"
+import { icpProfileFromText, readIcpProfile } from "./readIcpProfile.js"
 import { type ProviderName, resolveProvider } from "./resolveProvider.js"
 import { type RetryOptions, transientRetrySchedule } from "./retrySchedule.js"
+import { settleEnrichment } from "./settleEnrichment.js"
 import { toEnrichment } from "./verifyQuotes.js"
 
 export interface EnrichmentResult {
@@ -72,10 +74,10 @@ const excerpt = (text: string) => {
 
 const reasoningModel = (model: string) => /^(o\d|gpt-5)/.test(model)
 
-const makeLanguageModel = (provider: ProviderName, settings: LlmSettings) => {
+const makeLanguageModel = (provider: ProviderName, settings: LlmSettings, icp: IcpProfile) => {
   switch (provider) {
     case "heuristic":
-      return makeHeuristicLanguageModel
+      return makeHeuristicLanguageModel(icp.structure)
     case "openai-compatible":
       return makeChatCompletionsLanguageModel({
         baseUrl: Option.getOrThrow(settings.baseUrl),
@@ -120,7 +122,11 @@ export const makeEnricher = (
 ): Effect.Effect<Context.Tag.Service<Enricher>, EnricherSetupError, HttpClient.HttpClient | EnrichmentCache | Scope.Scope> =>
   Effect.gen(function* () {
     const { settings } = options
-    const icpText = options.icpText ?? (yield* readIcpProfile(settings.icpProfile))
+    const icp =
+      options.icpText === undefined
+        ? yield* readIcpProfile(settings.icpProfile)
+        : yield* icpProfileFromText(options.icpText, settings.icpProfile)
+    const icpText = icp.text
     const provider = resolveProvider(settings)
     if (provider === "openai" && Option.isNone(settings.apiKey) && Option.isNone(settings.baseUrl)) {
       return yield* new EnricherSetupError({ message: "LLM_PROVIDER=openai needs OPENAI_API_KEY" })
@@ -130,7 +136,7 @@ export const makeEnricher = (
     }
     const model = provider === "heuristic" ? HEURISTIC_VERSION : settings.model
     const version = promptVersion(icpText)
-    const languageModel = yield* makeLanguageModel(provider, settings)
+    const languageModel = yield* makeLanguageModel(provider, settings, icp)
     const cache = yield* EnrichmentCache
     const slots = yield* makeFairSemaphore(settings.concurrency)
     const rateLimit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = Option.isSome(
@@ -236,7 +242,7 @@ export const makeEnricher = (
         if (Option.isSome(hit)) {
           const c = hit.value
           return {
-            output: c.output,
+            output: settleEnrichment(c.output, input, icp.structure.size),
             provider,
             model,
             promptVersion: version,
@@ -249,7 +255,7 @@ export const makeEnricher = (
         }
         const usage: Usage = { inputTokens: 0, outputTokens: 0, latencyMs: 0 }
         const answer = yield* callModel(input, usage)
-        const output = toEnrichment(answer, input.websiteText)
+        const output = settleEnrichment(toEnrichment(answer, input.websiteText), input, icp.structure.size)
         const result: EnrichmentResult = {
           output,
           provider,
