@@ -32,7 +32,8 @@ const row = (values: Partial<RawRow["values"]>, lineNumber = 2): RawRow => {
 }
 
 const domainOf = (input: string) => Either.getOrElse(normalizeDomain(input), (r) => r.reason)
-const countOf = (input: string) => Either.getOrElse(normalizeEmployeeCount(input), (r) => r.reason)
+const countOf = (input: string) =>
+  Either.match(normalizeEmployeeCount(input), { onLeft: (r) => r.reason, onRight: (count) => count.value })
 
 describe("normalizeDomain", () => {
   it("reduces what people paste to the lowercase host", () => {
@@ -172,7 +173,8 @@ describe("normalizeEmployeeCount", () => {
       "1,200 300": "InvalidEmployeeCount",
       "1.2.3": "InvalidEmployeeCount",
       "1e3": "InvalidEmployeeCount",
-      "51-200": "InvalidEmployeeCount",
+      "200-51": "InvalidEmployeeCount",
+      "1.000.5": "InvalidEmployeeCount",
       "99999999999": "InvalidEmployeeCount"
     }
     for (const [input, expected] of Object.entries(cases)) expect([input, countOf(input)]).toEqual([input, expected])
@@ -231,6 +233,9 @@ describe("cleanRow", () => {
           countryCode: "US",
           countryName: "United States",
           employeeCount: 1200,
+          employeeCountRaw: "1,200",
+          employeeCountMin: 1200,
+          employeeCountMax: 1200,
           industryRaw: "Retail"
         },
         countryUnknown: false

@@ -146,8 +146,8 @@ describe("loadCsv", () => {
       expect(error.reason).toBe("MissingColumns")
       expect(error.line).toBe(1)
       expect(error.message).toContain(fixture("missing-columns.csv"))
-      expect(error.message).toContain("lacks required columns employee_count, industry_raw")
-      expect(error.message).toContain('columns found: "Company", "Website", "Country", "Size"')
+      expect(error.message).toContain("lacks required columns country, employee_count, industry_raw")
+      expect(error.message).toContain('columns found: "Company", "Website", "Location Notes", "Staff Notes"')
       // A delimiter the detection does not know reads as one column; the message says so.
       const piped = yield* failure(fixture("wrong-delimiter.csv"))
       expect(piped.reason).toBe("MissingColumns")

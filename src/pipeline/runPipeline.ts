@@ -162,6 +162,9 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
       })
       return { _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary
     }
+    // A remote LLM that is down or lacks the model fails the run here, before anything is written.
+    const enricher = yield* Effect.serviceOption(Enricher)
+    if (validated.stages.has("enrich") && Option.isSome(enricher)) yield* enricher.value.preflight
     const prepared = yield* prepareRun(options, { distributed: false }, validated)
     return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
   }).pipe(Effect.scoped, Effect.withSpan("pipeline.run"))

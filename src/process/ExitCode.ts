@@ -15,6 +15,8 @@ export const exitCodeForError = (error: unknown): number => {
   const tagged = error as { _tag?: string; reason?: string }
   switch (tagged._tag) {
     case "LoadError":
+    case "EnricherSetupError":
+    case "LlmPreflightError":
       return ExitCode.BadInput
     case "PipelineError":
       return tagged.reason === "LockHeld" ? ExitCode.Locked : ExitCode.BadInput

@@ -60,6 +60,8 @@ export interface FakeLlmServerOptions {
   readonly script?: FakeScript
   /** `response_format` types /chat/completions accepts (others get a 400). Default: json_schema, json_object. */
   readonly chatResponseFormats?: ReadonlyArray<"json_schema" | "json_object">
+  /** What `GET /v1/models` lists (default fake-model, gpt-4.1-mini), or the status it answers with instead. */
+  readonly models?: ReadonlyArray<string> | { readonly status: number }
 }
 
 export interface FakeLlmServer {
@@ -235,6 +237,11 @@ export const startFakeLlmServer = (
     const chunks: Array<Buffer> = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const path = (req.url ?? "/").split("?")[0]!
+    if (req.method === "GET" && path === "/v1/models") {
+      const models = options.models ?? ["fake-model", "gpt-4.1-mini"]
+      if ("status" in models) return json(res, models.status, { error: { message: `scripted status ${models.status}` } })
+      return json(res, 200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })) })
+    }
     const api: FakeApi | undefined =
       req.method === "POST" && path === "/v1/responses"
         ? "responses"

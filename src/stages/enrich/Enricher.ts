@@ -21,7 +21,9 @@ import { makeHeuristicLanguageModel } from "./HeuristicLanguageModel.js"
 import { makeFairSemaphore } from "../../process/FairSemaphore.js"
 import { HEURISTIC_VERSION } from "./heuristicScore.js"
 import { inputHash } from "./inputHash.js"
+import type { LlmPreflightError } from "./LlmPreflightError.js"
 import { ModelOutput } from "./ModelOutput.js"
+import { preflightLlm } from "./preflightLlm.js"
 import type { IcpProfile } from "./IcpProfile.js"
 import { icpProfileFromText, readIcpProfile } from "./readIcpProfile.js"
 import { type ProviderName, resolveProvider } from "./resolveProvider.js"
@@ -52,6 +54,8 @@ export class Enricher extends Context.Tag("Enricher")<
     readonly promptVersion: string
     /** Cache, concurrency bound, rate limit, retries, validation retry and quote checks are all inside. */
     readonly enrich: (input: EnrichmentInput) => Effect.Effect<EnrichmentResult, EnrichError>
+    /** A remote provider answers and serves the model (one `GET /models`); call before a run writes anything. */
+    readonly preflight: Effect.Effect<void, LlmPreflightError>
   }
 >() {}
 
@@ -275,7 +279,10 @@ export const makeEnricher = (
       (effect, input) => Effect.annotateLogs(effect, { domain: input.domain })
     )
 
-    return { provider, model, promptVersion: version, enrich }
+    const http = yield* HttpClient.HttpClient
+    const preflight = preflightLlm(provider, settings).pipe(Effect.provideService(HttpClient.HttpClient, http))
+
+    return { provider, model, promptVersion: version, enrich, preflight }
   })
 
 /** An Enricher from explicit settings (tests, benches); needs an HttpClient and an EnrichmentCache. */

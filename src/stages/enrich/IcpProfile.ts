@@ -129,9 +129,15 @@ export const parseIcpProfile = (text: string, source: string): Either.Either<Icp
   }
   const decoded = Schema.decodeUnknownEither(IcpStructure)(document.toJS(), { errors: "all" })
   if (Either.isLeft(decoded)) {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    const messages = issues.slice(0, 5).map((issue) => {
-      let path = [...issue.path]
+    const byPath = new Map<string, { path: ReadonlyArray<PropertyKey>; messages: Array<string> }>()
+    for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+      const key = JSON.stringify(issue.path)
+      const entry = byPath.get(key) ?? { path: issue.path, messages: [] }
+      entry.messages.push(issue._tag === "Missing" ? "is missing" : issue.message)
+      byPath.set(key, entry)
+    }
+    const messages = [...byPath.values()].slice(0, 5).map(({ path: issuePath, messages: found }) => {
+      let path = [...issuePath]
       let node: unknown = undefined
       for (; path.length > 0; path = path.slice(0, -1)) {
         node = document.getIn(path as Array<string | number>, true)
@@ -139,8 +145,12 @@ export const parseIcpProfile = (text: string, source: string): Either.Either<Icp
       }
       const range = (node as { range?: [number, number, number] } | undefined)?.range ?? document.contents?.range
       const line = range === undefined ? 2 : lineOf(lines, range[0])
-      const what = issue.message.startsWith("is missing") || issue._tag === "Missing" ? "is missing" : issue.message
-      return `${source} line ${line}: ${describePath(issue.path)}: ${what}`
+      // A literal's alternatives come one issue each: `expected one of "SMB", "Mid-Market", got "Midmarket"`.
+      const literals = found.map((m) => /^Expected (".*"), actual (.*)$/.exec(m))
+      const what = literals.every((m) => m !== null) && literals.length > 1
+        ? `expected one of ${literals.map((m) => m![1]).join(", ")}, got ${literals[0]![2]}`
+        : found.join("; ")
+      return `${source} line ${line}: ${describePath(issuePath)}: ${what}`
     })
     return Either.left(messages.join("\n"))
   }
