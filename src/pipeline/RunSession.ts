@@ -102,7 +102,7 @@ export const openRunSession = (args: RunSessionArgs) =>
     })
 
     /** The writing pass over the input: rejections are recorded, accepted companies come out (up to --limit). */
-    const companies = cleanStream(loadCsv(args.inputPath, options.delimiter === undefined ? {} : { delimiter: options.delimiter })).pipe(
+    const companies = cleanStream(loadCsv(args.inputPath, { delimiter: options.delimiter, columns: options.columns })).pipe(
       Stream.mapChunksEffect((chunk) =>
         Effect.gen(function* () {
           const accepted: Array<CleanCompany> = []

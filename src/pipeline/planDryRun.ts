@@ -30,6 +30,7 @@ const ESTIMATED_OUTPUT_TOKENS = 350
 export const planDryRun = (args: {
   inputPath: string
   delimiter: string | undefined
+  columns?: string | undefined
   limit: number | undefined
   stages: ReadonlySet<StageName>
   retryFailed: boolean
@@ -60,7 +61,7 @@ export const planDryRun = (args: {
       provider: enricher.provider,
       model: enricher.model
     }
-    const companies = cleanStream(loadCsv(args.inputPath, args.delimiter === undefined ? {} : { delimiter: args.delimiter })).pipe(
+    const companies = cleanStream(loadCsv(args.inputPath, { delimiter: args.delimiter, columns: args.columns })).pipe(
       Stream.filterMap((o) => (o._tag === "Accepted" ? Option.some(o.company) : Option.none())),
       args.limit === undefined ? (s) => s : Stream.take(args.limit)
     )

@@ -35,8 +35,8 @@ export const selectedStages = (options: PipelineOptions): ReadonlySet<StageName>
 }
 
 /** Pass 1: read and clean the whole input without writing anything, so bad input fails before any effect. */
-const validateInput = (inputPath: string, delimiter: string | undefined) =>
-  cleanStream(loadCsv(inputPath, delimiter === undefined ? {} : { delimiter })).pipe(
+const validateInput = (inputPath: string, delimiter: string | undefined, columns: string | undefined) =>
+  cleanStream(loadCsv(inputPath, { delimiter, columns })).pipe(
     Stream.runFold(new IngestReport(), (report, outcome) => {
       report.add(outcome)
       return report
@@ -100,7 +100,7 @@ const validateRun = (options: PipelineOptions) =>
       })
     }
 
-    const validation = yield* validateInput(inputPath, options.delimiter)
+    const validation = yield* validateInput(inputPath, options.delimiter, options.columns)
     yield* Effect.logInfo(`input ${inputPath}: ${validation.read} data lines, ${validation.accepted} companies accepted`)
 
     return { existing, inputPath, inputSha256, stages, validation }
@@ -155,6 +155,7 @@ export const runPipeline = (options: PipelineOptions, context: PipelineContext) 
       const plan = yield* planDryRun({
         inputPath: validated.inputPath,
         delimiter: options.delimiter,
+        columns: options.columns,
         limit: options.limit,
         stages: validated.stages,
         retryFailed: options.retryFailed,
