@@ -60,7 +60,7 @@ export interface FakeLlmServerOptions {
   readonly script?: FakeScript
   /** `response_format` types /chat/completions accepts (others get a 400). Default: json_schema, json_object. */
   readonly chatResponseFormats?: ReadonlyArray<"json_schema" | "json_object">
-  /** What `GET /v1/models` lists (default fake-model, gpt-4.1-mini), or the status it answers with instead. */
+  /** What `GET /v1/models` lists (default fake-model, fake-model-2, gpt-4.1-mini: the models tests use), or the status it answers with instead. */
   readonly models?: ReadonlyArray<string> | { readonly status: number }
 }
 
@@ -238,7 +238,7 @@ export const startFakeLlmServer = (
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const path = (req.url ?? "/").split("?")[0]!
     if (req.method === "GET" && path === "/v1/models") {
-      const models = options.models ?? ["fake-model", "gpt-4.1-mini"]
+      const models = options.models ?? ["fake-model", "fake-model-2", "gpt-4.1-mini"]
       if ("status" in models) return json(res, models.status, { error: { message: `scripted status ${models.status}` } })
       return json(res, 200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })) })
     }
