@@ -561,3 +561,15 @@ describe("real company lists", () => {
     expect(Either.getOrThrow(open)).toEqual({ value: 10_001, min: 10_001, max: null })
   })
 })
+
+describe("IngestReport: companies kept without a head count", () => {
+  it.effect("are counted in the summary", () =>
+    Effect.gen(function* () {
+      const report = new IngestReport()
+      const list = yield* Stream.runCollect(cleanStream(loadCsv(fixture("real-lists.csv"), {}), { missingEmployeeCount: "keep" }))
+      for (const outcome of list) report.add(outcome)
+      expect(report.unknownSizes).toBe(1)
+      expect(report.summaryLines()).toContain("  employee count unknown (accepted, segment Unknown): 1")
+      expect(report.byReason.get("PlatformUrl")).toBe(11)
+    }))
+})

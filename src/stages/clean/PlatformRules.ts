@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import * as fs from "node:fs"
+import { getDomain } from "tldts"
 
 const Platform = Schema.Struct({
   name: Schema.NonEmptyString,
@@ -33,6 +34,8 @@ export class PlatformRules {
   private readonly hosts = new Map<string, PlatformMatch>()
   private readonly paths = new Map<string, PathRule>()
   private readonly suffixes: ReadonlySet<string>
+  /** Registrable domains any rule is about: one look-up spares every other row the rest. */
+  private readonly domains = new Set<string>()
 
   constructor(file: typeof PlatformsFile.Type) {
     for (const platform of file.platforms) {
@@ -43,6 +46,14 @@ export class PlatformRules {
       }
     }
     this.suffixes = new Set(file.hostingSuffixes.map((s) => s.toLowerCase()))
+    for (const host of this.hosts.keys()) this.domains.add(getDomain(host, { allowPrivateDomains: true }) ?? host)
+    for (const domain of this.paths.keys()) this.domains.add(domain)
+    for (const domain of this.suffixes) this.domains.add(domain)
+  }
+
+  /** Whether any rule concerns this registrable domain (most rows: no). */
+  concerns(domain: string): boolean {
+    return this.domains.has(domain)
   }
 
   static fromJson(text: string, source: string): PlatformRules {

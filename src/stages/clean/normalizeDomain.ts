@@ -60,26 +60,30 @@ const checkLabels = (host: string, plain: boolean): boolean => {
 
 const withoutTrailingDot = (host: string) => (host.endsWith(".") ? host.slice(0, -1) : host)
 
-interface HostAndPath {
-  readonly host: string
-  /** The URL's path ("" for a bare host name): what tells a platform profile from the platform's own site. */
-  readonly path: string
-}
+/**
+ * The path of the URL hostOf last read ("" for a bare host name): what tells a platform profile from the platform's
+ * own site. A module variable rather than a returned pair: hostOf runs for every row, and most rows need no path.
+ */
+let lastPath = ""
 
 const pathOf = (rest: string): string => {
   const end = rest.search(/[?#]/)
   return end === -1 ? rest : rest.slice(0, end)
 }
 
-/** The host of what was pasted (lowercase, punycode, no trailing dot) and its path; the URL parser only when needed. */
-const hostOf = (trimmed: string): HostAndPath | FieldRejection => {
+/** The host of what was pasted (lowercase, punycode, no trailing dot), its path in lastPath; the URL parser only when needed. */
+const hostOf = (trimmed: string): string | FieldRejection => {
+  lastPath = ""
   const bare = withoutTrailingDot(trimmed)
-  if (checkLabels(bare, true)) return { host: bare.toLowerCase(), path: "" }
+  if (checkLabels(bare, true)) return bare.toLowerCase()
   // `https://Acme.com:8080/about`: an http(s) URL whose host is plain needs no URL object either.
   const authority = URL_WITH_PLAIN_AUTHORITY.exec(trimmed)
   if (authority !== null && Number(authority[2] ?? 0) <= 65_535) {
     const host = withoutTrailingDot(authority[1]!)
-    if (checkLabels(host, true)) return { host: host.toLowerCase(), path: pathOf(trimmed.slice(authority[0].length)) }
+    if (checkLabels(host, true)) {
+      lastPath = pathOf(trimmed.slice(authority[0].length))
+      return host.toLowerCase()
+    }
   }
   if (/\s/.test(trimmed)) return rejection("InvalidDomain", `domain ${quoted(trimmed)} contains whitespace`)
   const candidate = SCHEME.test(trimmed) ? trimmed : trimmed.startsWith("//") ? `http:${trimmed}` : `http://${trimmed}`
@@ -94,9 +98,9 @@ const hostOf = (trimmed: string): HostAndPath | FieldRejection => {
   if (host === "") return rejection("InvalidDomain", `domain ${quoted(trimmed)} has no host name`)
   if (host.startsWith("[") || net.isIPv4(host)) return ipAddress(trimmed)
   const bareHost = withoutTrailingDot(host)
-  return checkLabels(bareHost, false)
-    ? { host: bareHost, path: url.pathname }
-    : rejection("InvalidDomain", `domain ${quoted(trimmed)} is not a valid host name`)
+  if (!checkLabels(bareHost, false)) return rejection("InvalidDomain", `domain ${quoted(trimmed)} is not a valid host name`)
+  lastPath = url.pathname
+  return bareHost
 }
 
 const platformUrl = (input: string, platform: PlatformMatch): FieldRejection =>
@@ -111,11 +115,9 @@ const withoutWww = (host: string) => (host.startsWith("www.") ? host.slice(4) : 
 export const domainOrRejection = (input: string): string | FieldRejection => {
   const trimmed = input.trim()
   if (trimmed === "") return rejection("EmptyDomain", "domain is empty")
-  const located = hostOf(trimmed)
-  if ("reason" in located) return located
-  const { host, path } = located
-  const onPlatform = platformRules.hostPlatform(host)
-  if (onPlatform !== undefined) return platformUrl(trimmed, onPlatform)
+  const host = hostOf(trimmed)
+  if (typeof host !== "string") return host
+  const path = lastPath
   const parsed = parse(host, PSL_OPTIONS)
   if (parsed.domain === null || !(parsed.isIcann || parsed.isPrivate)) {
     return rejection(
@@ -125,6 +127,9 @@ export const domainOrRejection = (input: string): string | FieldRejection => {
         : `domain ${quoted(trimmed)} is not a public domain name (${host} is a local name or not under a known public suffix)`
     )
   }
+  if (!platformRules.concerns(parsed.domain)) return parsed.domain
+  const onPlatform = platformRules.hostPlatform(host)
+  if (onPlatform !== undefined) return platformUrl(trimmed, onPlatform)
   // A site builder the Public Suffix List does not list: its tenant's own subdomain is the company's identity,
   // as it is under the private suffixes the list does have (acme.github.io).
   if (platformRules.isHostingSuffix(parsed.domain)) {

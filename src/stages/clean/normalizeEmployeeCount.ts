@@ -59,6 +59,31 @@ const parseNumber = (text: string): number | string => {
   return value
 }
 
+/**
+ * Digits with optional `,` groups of three (`1200`, `1,200`, `12,345,678`): what most rows hold, read by a loop
+ * because the regex above costs three times as much and runs for every row. undefined for anything else.
+ */
+const commonNumber = (text: string): number | undefined => {
+  const length = text.length
+  if (length === 0 || length > 15) return undefined
+  let value = 0
+  let group = 0
+  let grouped = false
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48)
+      group++
+    } else if (c === 44 && group > 0 && (grouped ? group === 3 : group <= 3)) {
+      group = 0
+      grouped = true
+    } else {
+      return undefined
+    }
+  }
+  return (grouped && group !== 3) || value > MAX ? undefined : value
+}
+
 const rounded = (min: number, max: number) => Math.round(Math.sqrt(min * max))
 
 /**
@@ -70,10 +95,8 @@ const rounded = (min: number, max: number) => Math.round(Math.sqrt(min * max))
 export const employeeCountOrRejection = (input: string): EmployeeCount | FieldRejection => {
   const raw = input.trim()
   if (raw === "") return { reason: "MissingEmployeeCount", message: "employee_count is empty" }
-  if (PLAIN.test(raw)) {
-    const value = Number(raw)
-    return { value, min: value, max: value }
-  }
+  const common = commonNumber(raw)
+  if (common !== undefined) return { value: common, min: common, max: common }
   if (isPlaceholder(raw)) return { reason: "MissingEmployeeCount", message: `employee_count is ${quoted(raw)}` }
   const text = raw.replace(UNIT, "").trim()
   if (SELF.test(text)) return { value: 1, min: 1, max: 1 }
