@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Either, Stream } from "effect"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parse as parsePsl } from "tldts"
@@ -571,5 +571,21 @@ describe("IngestReport: companies kept without a head count", () => {
       expect(report.unknownSizes).toBe(1)
       expect(report.summaryLines()).toContain("  employee count unknown (accepted, segment Unknown): 1")
       expect(report.byReason.get("PlatformUrl")).toBe(11)
+    }))
+})
+
+describe("MISSING_EMPLOYEE_COUNT", () => {
+  const run = (value: string) =>
+    Stream.runCollect(cleanStream(loadCsv(fixture("real-lists.csv"), {}))).pipe(
+      Effect.map(Chunk.toArray),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MISSING_EMPLOYEE_COUNT", value]])))
+    )
+
+  it.effect("is read by cleanStream: keep accepts the sizeless company, a bad value names the variable", () =>
+    Effect.gen(function* () {
+      expect(accepted(yield* run("keep")).some((c) => c.domain === "sizeless.com")).toBe(true)
+      expect(accepted(yield* run("reject")).some((c) => c.domain === "sizeless.com")).toBe(false)
+      const error = yield* Effect.flip(run("maybe"))
+      expect(String(error)).toContain("MISSING_EMPLOYEE_COUNT: expected one of reject, keep, got 'maybe'")
     }))
 })
