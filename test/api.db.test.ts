@@ -605,7 +605,7 @@ describe(`query API (${testDatabaseKind})`, () => {
         expect(parameter("min_score")).toMatchObject({ in: "query", schema: { type: "integer", minimum: 0, maximum: 100 } })
         expect(parameter("limit")).toMatchObject({ schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } })
         expect(parameter("sort").schema.enum).toEqual(["-score", "score", "name", "-name", "employee_count", "-employee_count", "updated_at", "-updated_at"])
-        expect(parameter("segment").schema.enum).toEqual(["SMB", "Mid-Market", "Enterprise"])
+        expect(parameter("segment").schema.enum).toEqual(["SMB", "Mid-Market", "Enterprise", "Unknown"])
         expect(parameter("country").description).toContain("USA")
         expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(
           ["country", "cursor", "enrichment_status", "industry", "limit", "max_score", "min_score", "offset", "q", "segment", "sort"]
