@@ -84,6 +84,8 @@ const compile = (outDir: string): string => {
     ...["src/stages/load", "src/stages/clean", "src/schema"].flatMap((dir) =>
       fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f))
     ),
+    "src/config/CleanConfig.ts",
+    "src/config/ConfigValue.ts",
     "bench/_ingestRun.ts"
   ]
   for (const source of sources) {
@@ -95,6 +97,9 @@ const compile = (outDir: string): string => {
     fs.mkdirSync(path.dirname(target), { recursive: true })
     fs.writeFileSync(target, output.outputText)
   }
+  // Clean reads its platform list from data/, next to src/ as in the repository.
+  fs.mkdirSync(path.join(outDir, "data"), { recursive: true })
+  fs.copyFileSync(path.join(root, "data/platforms.json"), path.join(outDir, "data/platforms.json"))
   return path.join(outDir, "bench/_ingestRun.js")
 }
 

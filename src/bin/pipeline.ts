@@ -49,6 +49,10 @@ const options = {
     Options.optional
   ),
   delimiter: Options.text("delimiter").pipe(Options.withDescription("field delimiter (default: detected among , ; and tab)"), Options.optional),
+  columns: Options.text("columns").pipe(
+    Options.withDescription("which header holds a column, e.g. domain=Website,employee_count=Headcount (common aliases map by themselves)"),
+    Options.optional
+  ),
   resume: Options.boolean("resume").pipe(Options.withDescription("continue the latest unfinished run")),
   runId: Options.integer("run-id").pipe(Options.withDescription("continue this run"), Options.optional),
   only: Options.text("only").pipe(
@@ -109,6 +113,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
     const pipelineOptions: PipelineOptions = {
       input: Option.getOrUndefined(args.input),
       delimiter: Option.getOrUndefined(args.delimiter),
+      columns: Option.getOrUndefined(args.columns),
       resume: args.resume,
       runId: Option.getOrUndefined(args.runId),
       only,

@@ -16,6 +16,8 @@ export const exitCodeForError = (error: unknown): number => {
   const tagged = error as { _tag?: string; reason?: string }
   switch (tagged._tag) {
     case "LoadError":
+    case "EnricherSetupError":
+    case "LlmPreflightError":
       return ExitCode.BadInput
     case "PipelineError":
       return tagged.reason === "LockHeld" ? ExitCode.Locked : ExitCode.BadInput
@@ -24,7 +26,7 @@ export const exitCodeForError = (error: unknown): number => {
     case "ClusterError":
       return tagged.reason === "NeedsServer" ? ExitCode.BadInput : ExitCode.Failures
     case "EnricherSetupError":
-    case "PreflightError":
+    case "LlmPreflightError":
       return ExitCode.BadInput
     default:
       return ExitCode.Failures
