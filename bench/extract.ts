@@ -10,8 +10,8 @@
  */
 import { parseArgs } from "node:util"
 import { extractText } from "../src/stages/scrape/extractText.js"
-import { naiveExtractText } from "../src/stages/scrape/naiveExtractText.js"
-import { wordF1, type WordScore } from "../src/stages/scrape/wordF1.js"
+import { naiveExtractText } from "./_naiveExtractText.js"
+import { wordF1, type WordScore } from "./_wordF1.js"
 import { readWcxbPage, wcxbAvailable, wcxbDirectory, wcxbIds } from "../test/support/wcxbDataset.js"
 
 const TARGET_F1 = 0.85

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import { extractText } from "../src/stages/scrape/extractText.js"
-import { naiveExtractText } from "../src/stages/scrape/naiveExtractText.js"
-import { wordF1, wordTokens } from "../src/stages/scrape/wordF1.js"
+import { naiveExtractText } from "../bench/_naiveExtractText.js"
+import { wordF1, wordTokens } from "../bench/_wordF1.js"
 import { readWcxbPage, wcxbAvailable, wcxbIds } from "./support/wcxbDataset.js"
 
 const fixture = (name: string) => fs.readFileSync(new URL(`./fixtures/html/${name}`, import.meta.url), "utf8")
