@@ -117,8 +117,10 @@ describe("Scraper", () => {
         expect(result.fetchedAt).toBeInstanceOf(Date)
         expect(sites.log().every((r) => r.userAgent === UA)).toBe(true)
 
-        yield* scraper.scrape("acme.test")
         expect(paths(sites, "acme.test").filter((p) => p === "/robots.txt")).toHaveLength(1)
+        // The host was forgotten once its company was done: a later company on it reads robots.txt anew.
+        yield* scraper.scrape("acme.test")
+        expect(paths(sites, "acme.test").filter((p) => p === "/robots.txt")).toHaveLength(2)
         expect(paths(sites, "elsewhere.test")).toEqual([])
         expect(paths(sites, "acme.test")).not.toContain("/blog/2024/05/06/news")
       })
@@ -585,8 +587,7 @@ describe("Scraper", () => {
         const { result } = yield* scrapeOne(
           {
             sites: {
-              "nul.test": { routes: { "/": html("<main><p>Logistics SaaS\u0000platform with APIs.</p></main>") } },
-              "nulredirect.test": { routes: { "/": { status: 302, headers: { location: "mailto:x\u0001@y" } } } }
+              "nul.test": { routes: { "/": html("<main><p>Logistics SaaS\u0000platform with APIs.</p></main>") } }
             }
           },
           "nul.test"
@@ -601,11 +602,11 @@ describe("Scraper", () => {
       withScraper(
         {
           sites: {
-            "heavy.test": { routes: { "/": html(`<main>${"<div><span>".repeat(50_000)}deep${"</span></div>".repeat(50_000)}</main>`) } },
+            "heavy.test": { routes: { "/": html(`<main>${"<div><span>".repeat(100_000)}deep${"</span></div>".repeat(100_000)}</main>`) } },
             "light.test": { routes: { "/": html(htmlPage({ body: "Light and quick." })) } }
           }
         },
-        { pageBudgetMs: 10, pageWorkers: 1, maxBytes: 5_000_000 },
+        { pageBudgetMs: 100, pageWorkers: 1, maxBytes: 5_000_000 },
         (scraper, sites) =>
           Effect.gen(function* () {
             const [heavy, light] = yield* Effect.forEach(["heavy.test", "light.test"], (d) => scraper.scrape(d), { concurrency: "unbounded" })

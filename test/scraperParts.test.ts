@@ -13,6 +13,7 @@ import { decompressBody } from "../src/stages/scrape/decompressBody.js"
 import { findExtraPages, linksOf } from "../src/stages/scrape/findExtraPages.js"
 import { type PageInput, processPage } from "../src/stages/scrape/processPage.js"
 import { makePagePool } from "../src/stages/scrape/PagePool.js"
+import { parseDocument } from "htmlparser2"
 import { parseHtml } from "../src/stages/scrape/parseHtml.js"
 import { readRobotsText } from "../src/stages/scrape/readRobotsText.js"
 import { makeKeyedMemo } from "../src/stages/scrape/makeKeyedMemo.js"
@@ -325,64 +326,18 @@ describe("parseHtml", () => {
     expect((root as unknown as Node).children![0]!.children!.at(-1)!.name).toBe("p")
   })
 
-  it("closes elements as a browser does: implied ends, stray end tags, unclosed elements", () => {
-    const root = parseHtml("<ul><li>one<li>two</ul></span></div><p>a<p>b<div><b>open")
-    const html = (root as unknown as { children: Array<{ name?: string }> }).children.map((c) => c.name)
-    expect(html).toEqual(["ul", "p", "p"])
-  })
-})
-
-describe("combinePageTexts", () => {
-  it("gives what a short page leaves to the longer ones", () => {
-    expect(allocateBudget([10, 1000, 1000], 310)).toEqual([10, 150, 150])
-    expect(allocateBudget([10, 20], 1000)).toEqual([10, 20])
-    expect(allocateBudget([500, 500], 0)).toEqual([0, 0])
-  })
-
-  it("stays within the budget, separators included, cutting at word boundaries", () => {
-    const long = (word: string) => Array.from({ length: 200 }, () => word).join(" ")
-    const combined = combinePageTexts(["Short hero.", long("about"), long("pricing")], 300)
-    expect(combined.length).toBeLessThanOrEqual(300)
-    expect(combined.startsWith("Short hero.\n\nabout")).toBe(true)
-    expect(combined).toContain("pricing")
-    expect(combined).not.toMatch(/\b(abou|pricin)$/)
-    expect(combinePageTexts(["", "  "], 100)).toBe("")
-    expect(combinePageTexts(["abc"], 0)).toBe("")
-    expect(truncateText("one two three", 9)).toBe("one two")
-  })
-})
-
-describe("retry rules", () => {
-  it("reads Retry-After as seconds or a date", () => {
-    expect(parseRetryAfter("3", 0)).toBe(3000)
-    expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT"))).toBe(10_000)
-    expect(parseRetryAfter("soon", 0)).toBeUndefined()
-    expect(parseRetryAfter(undefined, 0)).toBeUndefined()
-  })
-
-  it("retries only what is transient", () => {
-    expect(isRetryable("Timeout", null)).toBe(true)
-    expect(isRetryable("ConnectionReset", null)).toBe(true)
-    for (const status of [408, 429, 500, 502, 503]) expect(isRetryable("HttpStatus", status)).toBe(true)
-    for (const status of [400, 401, 403, 404, 410]) expect(isRetryable("HttpStatus", status)).toBe(false)
-    for (const reason of ["DnsFailure", "ConnectionRefused", "BlockedAddress", "NotHtml", "TooLarge", "RobotsDisallowed", "RedirectLoop"]) {
-      expect(isRetryable(reason, null), reason).toBe(false)
+  it("builds the same tree as htmlparser2 itself: implied ends, stray end tags, unclosed elements, SVG", () => {
+    type Node = { type: string; name?: string; data?: string; children?: Array<Node> }
+    const shape = (node: Node): unknown =>
+      node.type === "text" ? node.data : { [node.name ?? node.type]: (node.children ?? []).map(shape) }
+    for (const html of [
+      "<ul><li>one<li>two</ul></span></div><p>a<p>b<div><b>open",
+      "<table><tr><td>1<td>2<tr><td>3</table><select><option>a<option>b</select>",
+      "<svg><path/><circle></circle></svg><p>after svg<br/>line</p><math><mi>x</mi></math>",
+      "<div><span><div></span>text</div></div></div></p><dl><dt>t<dd>d</dl>"
+    ]) {
+      expect(shape(parseHtml(html) as unknown as Node), html).toEqual(shape(parseDocument(html, { decodeEntities: true }) as unknown as Node))
     }
-    expect(new ScrapeError({ reason: "HttpStatus", message: "x", httpStatus: 503 }).retryable).toBe(true)
-  })
-
-  it("classifies transport failures by their code, however deeply wrapped", () => {
-    const coded = (code: string) => Object.assign(new Error(code), { code })
-    expect(classifyTransportError({ cause: coded("ECONNREFUSED") }, "u").reason).toBe("ConnectionRefused")
-    expect(classifyTransportError(new AggregateError([coded("ECONNREFUSED"), coded("ECONNREFUSED")]), "u").reason).toBe("ConnectionRefused")
-    expect(classifyTransportError({ cause: { cause: coded("UND_ERR_SOCKET") } }, "u").reason).toBe("ConnectionReset")
-    expect(classifyTransportError(coded("UND_ERR_CONNECT_TIMEOUT"), "u").reason).toBe("Timeout")
-    expect(classifyTransportError(coded("CERT_HAS_EXPIRED"), "u").reason).toBe("TlsError")
-    expect(classifyTransportError(coded("ERR_TLS_CERT_ALTNAME_INVALID"), "u").reason).toBe("TlsError")
-    expect(classifyTransportError(coded("HPE_INVALID_CONSTANT"), "u").reason).toBe("InvalidResponse")
-    expect(classifyTransportError(coded("UND_ERR_HEADERS_OVERFLOW"), "u").reason).toBe("HeaderTooLarge")
-    expect(isRetryable("HeaderTooLarge", null)).toBe(false)
-    expect(classifyTransportError(new Error("what"), "u").reason).toBe("Unknown")
   })
 })
 
