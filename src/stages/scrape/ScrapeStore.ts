@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option } from "effect"
+import { sanitizeText } from "../../schema/sanitizeText.js"
 import type { ScrapedPage, ScrapeResult } from "../../schema/ScrapeResult.js"
 import { isRetryable } from "./ScrapeError.js"
 
@@ -63,19 +64,23 @@ export class ScrapeStore extends Effect.Service<ScrapeStore>()("ScrapeStore", {
         return Option.filter(Option.map(Option.fromNullable(rows[0]), toResult), (r) => !r.retryable)
       }).pipe(Effect.withSpan("ScrapeStore.fresh", { attributes: { domain } }))
 
-    /** Replaces what is stored for the domain: the table keeps the latest fetch, whatever its outcome. */
+    /**
+     * Replaces what is stored for the domain: the table keeps the latest fetch, whatever its outcome. Text from
+     * sites is sanitized here too (the scraper already does): a text column refuses U+0000, and one bad row
+     * would fail its whole batch.
+     */
     const save = (result: ScrapeResult): Effect.Effect<void, SqlError> =>
       sql`
         INSERT INTO scrapes ${sql.insert({
           domain: result.domain,
           status: result.status,
           error_kind: result.errorKind,
-          error_message: result.errorMessage,
-          final_url: result.finalUrl,
+          error_message: result.errorMessage === null ? null : sanitizeText(result.errorMessage),
+          final_url: result.finalUrl === null ? null : sanitizeText(result.finalUrl),
           http_status: result.httpStatus,
           fetched_at: result.fetchedAt,
           content_hash: result.contentHash,
-          text: result.text,
+          text: result.text === null ? null : sanitizeText(result.text),
           pages: JSON.stringify(result.pages)
         })}
         ON CONFLICT (domain) DO UPDATE SET
