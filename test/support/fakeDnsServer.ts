@@ -75,7 +75,10 @@ export interface FakeDnsServer {
  * A DNS server on 127.0.0.1 (UDP) that answers each question as `answer` says, after its delay: NXDOMAIN,
  * SERVFAIL or addresses, or never. For tests and the DNS bench: no real name server is ever asked.
  */
-export const startFakeDnsServer = (answer: (name: string) => DnsAnswer): Effect.Effect<FakeDnsServer, never, Scope.Scope> =>
+export const startFakeDnsServer = (
+  answer: (name: string) => DnsAnswer,
+  options: { readonly port?: number } = {}
+): Effect.Effect<FakeDnsServer, never, Scope.Scope> =>
   Effect.gen(function* () {
     const socket = dgram.createSocket("udp4")
     const queries: Array<{ name: string; type: "A" | "AAAA" | number }> = []
@@ -104,7 +107,7 @@ export const startFakeDnsServer = (answer: (name: string) => DnsAnswer): Effect.
       else send()
     })
     yield* Effect.acquireRelease(
-      Effect.async<void>((resume) => void socket.bind(0, "127.0.0.1", () => resume(Effect.void))),
+      Effect.async<void>((resume) => void socket.bind(options.port ?? 0, "127.0.0.1", () => resume(Effect.void))),
       () => Effect.sync(() => socket.close())
     )
     return {
