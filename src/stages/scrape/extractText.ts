@@ -79,6 +79,7 @@ const collapse = (text: string) => text.replace(/\s+/g, " ").trim()
 const classAndId = (attribs: Record<string, string>) => `${attribs.class ?? ""} ${attribs.id ?? ""}`.toLowerCase()
 
 const isFurnitureClass = (attribs: Record<string, string>) => {
+  if (attribs.class === undefined && attribs.id === undefined) return false
   const value = classAndId(attribs)
   return CONSENT.test(value) || value.split(/\s+/).some((token) => token !== "" && FURNITURE_TOKEN.test(token))
 }
@@ -129,15 +130,21 @@ const pruneTree = <C>(root: DomNode, context: C, keep: (node: DomNode, context: 
   const stack: Array<[DomNode, C]> = [[root, context]]
   while (stack.length > 0) {
     const [node, parentContext] = stack.pop()!
-    if (!node.children) continue
-    const kept: Array<DomNode> = []
-    for (const child of node.children) {
+    const children = node.children
+    if (!children) continue
+    // A new array only where a child goes: most nodes keep all of theirs.
+    let kept: Array<DomNode> | undefined
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!
       const childContext = keep(child, parentContext)
-      if (childContext === undefined) continue
-      kept.push(child)
+      if (childContext === undefined) {
+        kept ??= children.slice(0, i)
+        continue
+      }
+      kept?.push(child)
       stack.push([child, childContext])
     }
-    node.children = kept
+    if (kept) node.children = kept
   }
 }
 

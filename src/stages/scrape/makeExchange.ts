@@ -134,7 +134,11 @@ export const makeExchange = (options: {
       const mediaType = contentType?.split(";")[0]?.trim().toLowerCase() || undefined
       const contentEncoding = headers["content-encoding"]
       if (purpose === "robots") {
-        const bytes = yield* readPrefix(response, options.robotsMaxBytes, href)
+        const length = Number(headers["content-length"])
+        // Most robots.txt say their length and are small: read whole, without a stream's machinery.
+        const bytes = length >= 0 && length <= options.robotsMaxBytes && length <= maxBytes
+          ? new Uint8Array(yield* Effect.mapError(response.arrayBuffer, (e) => classifyTransportError(e, href)))
+          : yield* readPrefix(response, options.robotsMaxBytes, href)
         return { _tag: "Raw", status, bytes, contentType, mediaType, contentEncoding } as const
       }
       if (mediaType !== undefined && !HTML_TYPES.has(mediaType)) {
