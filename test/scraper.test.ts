@@ -11,7 +11,7 @@ import { Scraper, scraperLayer } from "../src/stages/scrape/Scraper.js"
 import { SiteAddressing } from "../src/stages/scrape/SiteAddressing.js"
 import { startFakeDnsServer } from "./support/fakeDnsServer.js"
 import { ScraperTuning } from "../src/stages/scrape/ScraperTuning.js"
-import { parseConnectTo } from "../src/config/ScraperConfig.js"
+import { parseConnectTo, ScraperConfig } from "../src/config/ScraperConfig.js"
 import { type FixtureSites, type FixtureSitesOptions, html, htmlPage, startFixtureSites, startGeneratedSites } from "./support/fixtureSites.js"
 
 const UA = "CommonForge Lead Scorer/1.0"
@@ -773,6 +773,18 @@ describe("Scraper", () => {
         )
         expect(result).toMatchObject({ status: "success", finalUrl: `https://${sites.domains[0]}/` })
         expect(sites.requests()).toBe(2)
+      }))
+
+    it.effect("reads the resolver and page worker settings, with their defaults", () =>
+      Effect.gen(function* () {
+        const read = (env: Record<string, string>) => Effect.either(Effect.withConfigProvider(ScraperConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
+        const defaults = yield* read({ SCRAPER_CONCURRENCY: "7" })
+        expect(defaults._tag === "Right" && defaults.right).toMatchObject({ dnsServers: [], dnsConcurrency: 7, dnsTimeoutSeconds: 5, pageBudgetMs: 2000 })
+        expect(defaults._tag === "Right" && defaults.right.pageWorkers).toBeGreaterThanOrEqual(2)
+        const set = yield* read({ SCRAPER_DNS_SERVERS: "127.0.0.1:5353, [::1]:53", SCRAPER_DNS_CONCURRENCY: "3", SCRAPER_PAGE_WORKERS: "1", SCRAPER_PAGE_BUDGET_MS: "500" })
+        expect(set._tag === "Right" && set.right).toMatchObject({ dnsServers: ["127.0.0.1:5353", "[::1]:53"], dnsConcurrency: 3, pageWorkers: 1, pageBudgetMs: 500 })
+        const bad = yield* read({ SCRAPER_DNS_SERVERS: "dns.example.com" })
+        expect(bad._tag === "Left" && String(bad.left)).toContain("SCRAPER_DNS_SERVERS")
       }))
 
     it("reads HOST:PORT", () => {
