@@ -72,7 +72,7 @@ export const makeScraper = (settings: ScraperSettings) =>
     })
     const follow = makeFollow({ hosts, request, maxRedirects: tuning.maxRedirects, userAgent: settings.userAgent })
     const loadRobots = makeRobotsLoader({
-      hosts: () => hosts,
+      hosts,
       follow,
       userAgent: settings.userAgent,
       maxRetries: settings.maxRetries,

@@ -15,7 +15,7 @@ const ORIGIN_FAILURES = new Set<ScrapeErrorReason>(["ConnectionReset", "BlockedA
  * A Crawl-delay (capped) slows the host down for as long as it is in use.
  */
 export const makeRobotsLoader = (options: {
-  readonly hosts: () => HostRegistry
+  readonly hosts: HostRegistry
   readonly follow: Follow
   readonly userAgent: string
   readonly maxRetries: number
@@ -44,7 +44,7 @@ export const makeRobotsLoader = (options: {
       Effect.tap((rules) =>
         Effect.sync(() => {
           if (rules.crawlDelaySeconds !== undefined) {
-            options.hosts().slowDown(state, Math.min(options.crawlDelayCapMs, rules.crawlDelaySeconds * 1000))
+            options.hosts.slowDown(state, Math.min(options.crawlDelayCapMs, rules.crawlDelaySeconds * 1000))
           }
         })
       ),
