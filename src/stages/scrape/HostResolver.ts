@@ -32,7 +32,7 @@ export const systemLookup = (host: string, timeoutMs: number): Effect.Effect<Rea
         try: () => lookupWithin(host, timeoutMs),
         catch: (cause) => {
           if (cause instanceof ResolveTimeout) {
-            return new ScrapeError({ reason: "Timeout", message: `resolving ${host} took longer than ${timeoutMs / 1000} s` })
+            return new ScrapeError({ reason: "Timeout", message: `resolving ${host} took longer than ${timeoutMs / 1000} s`, dns: "TIMEOUT" })
           }
           const code = (cause as { code?: string }).code ?? ""
           return new ScrapeError({
@@ -65,7 +65,7 @@ export class HostResolver extends Context.Tag("HostResolver")<
     Layer.sync(HostResolver, () => {
       const targetAddresses = makeKeyedMemo(
         (host) =>
-          Effect.mapError(systemLookup(host, timeoutMs), (e) => new ScrapeError({ reason: e.reason, message: `SCRAPER_CONNECT_TO: ${e.message}` })),
+          Effect.mapError(systemLookup(host, timeoutMs), (e) => new ScrapeError({ reason: e.reason, message: `SCRAPER_CONNECT_TO: ${e.message}`, dns: e.dns })),
         { ttlMs: 60_000 }
       )
       return { resolve: () => targetAddresses(target.host) }
