@@ -701,6 +701,20 @@ describe("Scraper", () => {
         expect(asked).toEqual(["broken.example", "dead1.example", "dead2.example"])
       }))
 
+    it.scopedLive("fails a company whose name lookup runs out of time as Timeout, not as robots.txt unavailable", () =>
+      Effect.gen(function* () {
+        const sites = yield* startFixtureSites({})
+        const resolver = {
+          resolve: (host: string) => Effect.fail(new ScrapeError({ reason: "Timeout", message: `resolving ${host} took too long`, dns: "TIMEOUT" }))
+        }
+        const network = Layer.merge(Layer.succeed(HostResolver, resolver), Layer.succeed(SiteAddressing, sites.addressing))
+        const result = yield* Effect.flatMap(Scraper, (scraper) => scraper.scrape("slowdns.test")).pipe(
+          Effect.provide(scraperLayer({ ...settings, maxRetries: 0 }).pipe(Layer.provide(network), Layer.provide(fastTuning)))
+        )
+        expectFailure(result, "Timeout", { retryable: true })
+        expect(sites.log()).toEqual([])
+      }))
+
     it.scopedLive("still tries www. when the bare name exists without an address", () =>
       Effect.gen(function* () {
         const sites = yield* startFixtureSites({ sites: { "www.apex.test": { routes: { "/": html(htmlPage({ body: "On www." })) } } } })
