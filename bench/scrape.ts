@@ -7,13 +7,18 @@
  * Scraper's own bounds keeping SCRAPER_CONCURRENCY requests in flight and one per host. Wall time is compared
  * with the ideal (responses × latency / concurrency), and the same requests sent bare (undici, same bound,
  * another server) in this run show what the machine allows at best. Target: ≤ 1.15 × ideal.
+ *
+ * Then the same domains once more, on a server that also serves one hostile page among them (100,000 nested
+ * elements, `DEEP_SITE`), with SCRAPER_MAX_BYTES raised so that it is read and processed: the other domains'
+ * wall time with it, against the same scraper's wall time without it in this run. Target: ≤ 1.15 ×.
  */
 import Undici from "@effect/platform-node/Undici"
 import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel } from "effect"
 import * as os from "node:os"
 import { parseArgs } from "node:util"
 import { Scraper } from "../src/stages/scrape/Scraper.js"
-import { startGeneratedSites } from "../test/support/fixtureSites.js"
+import { startFixtureSitesInWorker, startGeneratedSites } from "../test/support/fixtureSites.js"
+import { DEEP_SITE } from "../test/support/generatedSites.js"
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +31,7 @@ const domainCount = Number(values.domains)
 const latencyMs = Number(values.latency)
 const concurrency = Number(values.concurrency)
 const TARGET = 1.15
+const DEEP_TARGET = 1.15
 // What the generated sites make the scraper fetch: robots.txt, the homepage and its two best extra pages.
 const PATHS = ["/robots.txt", "/", "/about", "/platform"]
 
@@ -90,7 +96,54 @@ const program = Effect.gen(function* () {
     `  target: wall ≤ ${TARGET.toFixed(2)} × ideal (responses × latency / concurrency), every domain scraped, bounds kept: ` +
       (pass ? "PASS" : "FAIL")
   )
-  return pass
+
+  // One deep page among the domains: the others must not wait for it.
+  const deepRun = (withDeep: boolean) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* startFixtureSitesInWorker({
+          latencyMs,
+          sitesModule: new URL("../test/support/generatedSites.ts", import.meta.url).href,
+          sitesExport: "generatedSiteWithDeepPage"
+        })
+        const env = {
+          SCRAPER_CONNECT_TO: `127.0.0.1:${server.port}`,
+          SCRAPER_ALLOW_PRIVATE_NETWORKS: "true",
+          SCRAPER_CONCURRENCY: String(concurrency),
+          SCRAPER_TIMEOUT: "10",
+          SCRAPER_MAX_BYTES: "4000000"
+        }
+        const provider = ConfigProvider.fromMap(new Map(Object.entries(env)))
+        const built = yield* Layer.build(Scraper.Default.pipe(Layer.provide(Layer.setConfigProvider(provider))))
+        const deepScraper = Context.get(built, Scraper)
+        const domains = withDeep ? [DEEP_SITE, ...sites.domains] : sites.domains
+        let othersDoneAt = 0
+        let deepOutcome = ""
+        const t0 = performance.now()
+        yield* Effect.forEach(
+          domains,
+          (d) =>
+            Effect.tap(deepScraper.scrape(d), (r) =>
+              Effect.sync(() => {
+                if (d === DEEP_SITE) deepOutcome = `${r.status}${r.errorKind ? ` (${r.errorKind})` : ""} after ${seconds(performance.now() - t0)}`
+                else othersDoneAt = Math.max(othersDoneAt, performance.now() - t0)
+              })
+            ),
+          { concurrency: "unbounded", discard: true }
+        )
+        return { othersMs: othersDoneAt, deepOutcome }
+      })
+    )
+  const without = yield* deepRun(false)
+  const withDeep = yield* deepRun(true)
+  const deepRatio = withDeep.othersMs / without.othersMs
+  const deepPass = deepRatio <= DEEP_TARGET
+  console.log(
+    `  one deep page (100,000 nested elements) among the ${domainCount}: the others took ${seconds(withDeep.othersMs)} with it, ` +
+      `${seconds(without.othersMs)} without: ${deepRatio.toFixed(3)} ×; the deep page: ${withDeep.deepOutcome}`
+  )
+  console.log(`  target: the others ≤ ${DEEP_TARGET.toFixed(2)} × their time without it: ${deepPass ? "PASS" : "FAIL"}`)
+  return pass && deepPass
 })
 
 const pass = await Effect.runPromise(program.pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Warning)))

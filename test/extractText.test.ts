@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import { extractText } from "../src/stages/scrape/extractText.js"
-import { naiveExtractText } from "../src/stages/scrape/naiveExtractText.js"
-import { wordF1, wordTokens } from "../src/stages/scrape/wordF1.js"
+import { naiveExtractText } from "../bench/_naiveExtractText.js"
+import { wordF1, wordTokens } from "../bench/_wordF1.js"
 import { readWcxbPage, wcxbAvailable, wcxbIds } from "./support/wcxbDataset.js"
 
 const fixture = (name: string) => fs.readFileSync(new URL(`./fixtures/html/${name}`, import.meta.url), "utf8")
@@ -107,6 +107,18 @@ describe("extractText on a page of plain divs", () => {
 })
 
 describe("extractText rules", () => {
+  it("reads a document nested 100,000 elements deep, furniture at the bottom included", () => {
+    const depth = 100_000
+    const html = `<html><head><title>Deep</title></head><body><main>${"<div><span>".repeat(depth)}` +
+      `<p>Deep content about logistics software.</p><nav><a href="/a">Menu</a><a href="/b">Links</a></nav>` +
+      `${"</span></div>".repeat(depth)}<p>After the deep part.</p></main></body></html>`
+    expect(extractText(html, { maxLength: 0 })).toEqual({
+      title: "Deep",
+      description: "",
+      text: "Deep content about logistics software.\nAfter the deep part."
+    })
+  })
+
   it("prefers main, then [role=main], then a dominant article", () => {
     const around = `<div class="intro"><p>Text beside the main content of the page, long enough to count for something here.</p></div>`
     expect(textOf(`${around}<main><p>The main content of this page is in here.</p></main>`)).toBe("The main content of this page is in here.")

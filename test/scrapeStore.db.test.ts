@@ -1,8 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, TestServices } from "effect"
 import type { ScrapeResult } from "../src/schema/ScrapeResult.js"
+import { Scraper, scraperLayer } from "../src/stages/scrape/Scraper.js"
 import { ScrapeStore } from "../src/stages/scrape/ScrapeStore.js"
+import { html, startFixtureSites } from "./support/fixtureSites.js"
 import { TestDatabaseLive, testDatabaseKind } from "./support/TestDatabase.js"
 
 const DAY_MS = 86_400_000
@@ -43,6 +45,35 @@ const layer = ScrapeStore.Default.pipe(Layer.provideMerge(TestDatabaseLive()))
 
 describe(`ScrapeStore (${testDatabaseKind})`, () => {
   it.layer(layer, { timeout: 120_000 })((it) => {
+    it.effect("stores a page whose text held U+0000, and remote text with control characters, as readable text", () =>
+      Effect.gen(function* () {
+        const store = yield* ScrapeStore
+        // The fixture server and the scraper on the real clock; the store on the test's database.
+        const scraped = yield* TestServices.provideLive(Effect.scoped(Effect.gen(function* () {
+          const sites = yield* startFixtureSites({
+            sites: { "nul.test": { routes: { "/": html("<main><p>Logistics SaaS\u0000platform with APIs.</p></main>") } } }
+          })
+          return yield* Effect.flatMap(Scraper, (scraper) => scraper.scrape("nul.test")).pipe(Effect.provide(
+            scraperLayer({
+              timeoutSeconds: 5, maxRetries: 0, userAgent: "CommonForge Lead Scorer/1.0", maxTextLength: 3000, concurrency: 2,
+              allowPrivateNetworks: true, maxBytes: 200_000, extraPages: 0, maxAgeDays: 7, connectTo: null, dnsServers: [],
+              dnsConcurrency: 2, dnsTimeoutSeconds: 2, pageWorkers: 1, pageBudgetMs: 60_000
+            }).pipe(Layer.provide(sites.layer))
+          ))
+        })))
+        expect(scraped.status).toBe("success")
+        expect(scraped.text).not.toContain("\u0000")
+        yield* store.save(scraped)
+        const stored = Option.getOrThrow(yield* store.fresh("nul.test", 7))
+        expect(stored.text).toBe(scraped.text)
+        expect(stored.text).toContain("platform with APIs.")
+
+        // Whatever a caller hands in, the store writes what Postgres can keep.
+        const hostile = { ...failed("hostile.test", "InvalidRedirect", 302, false), errorMessage: "redirects to 'x\u0000y'" }
+        yield* store.save(hostile)
+        expect(Option.getOrThrow(yield* store.fresh("hostile.test", 7)).errorMessage).toBe("redirects to 'xy'")
+      }))
+
     it.effect("gives back a saved result within the max age, and nothing beyond it", () =>
       Effect.gen(function* () {
         const store = yield* ScrapeStore

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Deferred, Effect, Fiber, Layer } from "effect"
 import iconv from "iconv-lite"
 import { createHash } from "node:crypto"
 import * as zlib from "node:zlib"
 import type { ScraperSettings } from "../src/config/ScraperConfig.js"
 import type { ScrapeResult } from "../src/schema/ScrapeResult.js"
+import { HostResolver } from "../src/stages/scrape/HostResolver.js"
+import { ScrapeError } from "../src/stages/scrape/ScrapeError.js"
 import { Scraper, scraperLayer } from "../src/stages/scrape/Scraper.js"
+import { SiteAddressing } from "../src/stages/scrape/SiteAddressing.js"
+import { startFakeDnsServer } from "./support/fakeDnsServer.js"
 import { ScraperTuning } from "../src/stages/scrape/ScraperTuning.js"
-import { parseConnectTo } from "../src/config/ScraperConfig.js"
+import { parseConnectTo, ScraperConfig } from "../src/config/ScraperConfig.js"
 import { type FixtureSites, type FixtureSitesOptions, html, htmlPage, startFixtureSites, startGeneratedSites } from "./support/fixtureSites.js"
 
 const UA = "CommonForge Lead Scorer/1.0"
@@ -22,7 +26,12 @@ const settings: ScraperSettings = {
   maxBytes: 200_000,
   extraPages: 2,
   maxAgeDays: 7,
-  connectTo: null
+  connectTo: null,
+  dnsServers: [],
+  dnsConcurrency: 4,
+  dnsTimeoutSeconds: 2,
+  pageWorkers: 2,
+  pageBudgetMs: 60_000
 }
 
 const fastTuning = Layer.succeed(ScraperTuning, {
@@ -108,8 +117,10 @@ describe("Scraper", () => {
         expect(result.fetchedAt).toBeInstanceOf(Date)
         expect(sites.log().every((r) => r.userAgent === UA)).toBe(true)
 
-        yield* scraper.scrape("acme.test")
         expect(paths(sites, "acme.test").filter((p) => p === "/robots.txt")).toHaveLength(1)
+        // The host was forgotten once its company was done: a later company on it reads robots.txt anew.
+        yield* scraper.scrape("acme.test")
+        expect(paths(sites, "acme.test").filter((p) => p === "/robots.txt")).toHaveLength(2)
         expect(paths(sites, "elsewhere.test")).toEqual([])
         expect(paths(sites, "acme.test")).not.toContain("/blog/2024/05/06/news")
       })
@@ -519,6 +530,208 @@ describe("Scraper", () => {
       ))
   })
 
+  describe("hostile sites", () => {
+    it.scopedLive("reads the beginning of a robots.txt larger than SCRAPER_MAX_BYTES, never allowing all for its size", () =>
+      Effect.gen(function* () {
+        const huge = "User-agent: *\nDisallow: /\n" + "# padding to ten megabytes\n".repeat(400_000)
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "bigrobots.test": { routes: { "/robots.txt": html(huge, { headers: { "content-type": "text/plain" } }), "/": html("<p>x</p>"), "/about": html("<p>y</p>") } } } },
+          "bigrobots.test"
+        )
+        expect(huge.length).toBeGreaterThan(10_000_000)
+        expect(result).toMatchObject({ status: "skipped", errorKind: "RobotsDisallowed", retryable: false })
+        expect(paths(sites, "bigrobots.test")).toEqual(["/robots.txt"])
+      }))
+
+    it.scopedLive("ignores what a robots.txt says past its first 500 KiB", () =>
+      Effect.gen(function* () {
+        const late = "User-agent: *\nAllow: /\n" + "#".repeat(600 * 1024) + "\nUser-agent: *\nDisallow: /\n"
+        const { result } = yield* scrapeOne(
+          { sites: { "late.test": { routes: { "/robots.txt": html(late), "/": html(htmlPage({ body: "Open." })) } } } },
+          "late.test",
+          { maxBytes: 2_000_000, extraPages: 0 }
+        )
+        expect(result.status).toBe("success")
+      }))
+
+    it.scopedLive("takes a robots.txt that times out as disallowing everything for this run, and a 404 as allowing", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          {
+            sites: {
+              "slowrobots.test": { routes: { "/robots.txt": html("User-agent: *\nAllow: /\n", { delayMs: 10_000 }), "/": html("<p>x</p>") } }
+            }
+          },
+          "slowrobots.test",
+          { timeoutSeconds: 0.3, maxRetries: 0 }
+        )
+        expectFailure(result, "RobotsUnavailable", { retryable: true })
+        expect(paths(sites, "slowrobots.test")).toEqual(["/robots.txt"])
+        const open = yield* scrapeOne({ sites: { "norobots.test": { routes: { "/": html(htmlPage({ body: "No robots.txt here." })) } } } }, "norobots.test")
+        expect(open.result.status).toBe("success")
+        expect(paths(open.sites, "norobots.test")).toEqual(["/robots.txt", "/"])
+      }))
+
+    it.scopedLive("classes a 200 KB response header as HeaderTooLarge, not retried", () =>
+      Effect.gen(function* () {
+        const { result, sites } = yield* scrapeOne(
+          { sites: { "header.test": { routes: { "/": html("<p>x</p>", { headers: { "x-padding": "a".repeat(200_000) } }) } } } },
+          "header.test"
+        )
+        expectFailure(result, "HeaderTooLarge", { retryable: false })
+        expect(paths(sites, "header.test").filter((p) => p === "/")).toHaveLength(1)
+      }))
+
+    it.scopedLive("keeps no U+0000 or other unstorable character in the text or the error message", () =>
+      Effect.gen(function* () {
+        const { result } = yield* scrapeOne(
+          {
+            sites: {
+              "nul.test": { routes: { "/": html("<main><p>Logistics SaaS\u0000platform with APIs.</p></main>") } }
+            }
+          },
+          "nul.test"
+        )
+        expect(result.status).toBe("success")
+        expect(result.text).toContain("Logistics SaaS")
+        expect(result.text).toContain("platform with APIs.")
+        expect(result.text).not.toContain("\u0000")
+      }))
+
+    it.scopedLive("records a page past SCRAPER_PAGE_BUDGET_MS as ExtractionTimeout, not retried, and goes on with the others", () =>
+      withScraper(
+        {
+          sites: {
+            "heavy.test": { routes: { "/": html(`<main>${"<div><span>".repeat(100_000)}deep${"</span></div>".repeat(100_000)}</main>`) } },
+            "light.test": { routes: { "/": html(htmlPage({ body: "Light and quick." })) } }
+          }
+        },
+        { pageBudgetMs: 100, pageWorkers: 1, maxBytes: 5_000_000 },
+        (scraper, sites) =>
+          Effect.gen(function* () {
+            const [heavy, light] = yield* Effect.forEach(["heavy.test", "light.test"], (d) => scraper.scrape(d), { concurrency: "unbounded" })
+            expectFailure(heavy!, "ExtractionTimeout", { retryable: false })
+            expect(paths(sites, "heavy.test").filter((p) => p === "/")).toHaveLength(1)
+            expect(light).toMatchObject({ status: "success" })
+            expect(light!.text).toContain("Light and quick.")
+          })
+      ))
+  })
+
+  describe("per-host state", () => {
+    it.scopedLive("forgets a host once no company uses it: nothing held after the run, however many domains", () =>
+      withScraper(
+        {
+          sites: (host) =>
+            host.endsWith(".test")
+              ? { routes: { "/robots.txt": html("User-agent: *\nAllow: /\n"), "/": html(htmlPage({ body: `Site ${host}`, links: [["/about", "About"]] })), "/about": html("<p>about</p>") } }
+              : undefined
+        },
+        { concurrency: 4 },
+        (scraper) =>
+          Effect.gen(function* () {
+            const domains = Array.from({ length: 60 }, (_, i) => `host${i}.test`)
+            const results = yield* Effect.forEach(domains, (d) => scraper.scrape(d), { concurrency: 20 })
+            expect(results.every((r) => r.status === "success")).toBe(true)
+            expect(yield* scraper.held).toMatchObject({ hosts: 0, pinnedHosts: 0 })
+            expect((yield* scraper.held).pageWorkers).toBeLessThanOrEqual(2)
+          })
+      ))
+
+    it.scopedLive("keeps a host's Crawl-delay for the next company on it, then forgets it", () =>
+      withScraper(
+        {
+          sites: {
+            "shared.test": { routes: { "/robots.txt": html("User-agent: *\nCrawl-delay: 60\n"), "/": html(htmlPage({ body: "Shared host." })) } },
+            "a.test": { routes: { "/": { status: 301, headers: { location: "https://shared.test/" } } } }
+          }
+        },
+        { extraPages: 0 },
+        (scraper, sites) =>
+          Effect.gen(function* () {
+            expect((yield* scraper.scrape("shared.test")).status).toBe("success")
+            expect((yield* scraper.held).hosts).toBe(1)
+            expect((yield* scraper.scrape("a.test")).status).toBe("success")
+            const times = sites.log().filter((r) => r.host === "shared.test" && r.path === "/").map((r) => r.at)
+            expect(times).toHaveLength(2)
+            expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(280)
+            yield* Effect.sleep("400 millis")
+            expect(yield* scraper.held).toMatchObject({ hosts: 0, pinnedHosts: 0 })
+          })
+      ))
+  })
+
+  describe("name resolution", () => {
+    it.scopedLive("resolves before taking a request slot: a hanging lookup holds none", () =>
+      Effect.gen(function* () {
+        const sites = yield* startFixtureSites({
+          sites: (host) => (host.startsWith("fast") ? { routes: { "/": html(htmlPage({ body: `Fast ${host}` })) } } : undefined)
+        })
+        const released = yield* Deferred.make<void>()
+        const resolver = {
+          resolve: (host: string) =>
+            host.startsWith("stuck")
+              ? Effect.zipRight(Deferred.await(released), Effect.fail(new ScrapeError({ reason: "DnsFailure", message: `${host} does not exist`, dns: "NXDOMAIN" })))
+              : Effect.succeed(["127.0.0.1"])
+        }
+        const network = Layer.merge(Layer.succeed(HostResolver, resolver), Layer.succeed(SiteAddressing, sites.addressing))
+        const layer = scraperLayer({ ...settings, concurrency: 1, extraPages: 0 }).pipe(Layer.provide(network), Layer.provide(fastTuning))
+        yield* Effect.gen(function* () {
+          const scraper = yield* Scraper
+          const stuck = yield* Effect.fork(Effect.forEach(["stuck1.test", "stuck2.test"], (d) => scraper.scrape(d), { concurrency: "unbounded" }))
+          const fast = yield* Effect.forEach(["fast1.test", "fast2.test", "fast3.test"], (d) => scraper.scrape(d), { concurrency: "unbounded" })
+          expect(fast.map((r) => r.status)).toEqual(["success", "success", "success"])
+          yield* Deferred.succeed(released, undefined)
+          const failed = yield* Fiber.join(stuck)
+          expect(failed.map((r) => r.errorKind)).toEqual(["DnsFailure", "DnsFailure"])
+        }).pipe(Effect.provide(layer))
+      }))
+
+    it.scopedLive("asks SCRAPER_DNS_SERVERS, once per dead domain: no www. below a name that does not exist", () =>
+      Effect.gen(function* () {
+        const dns = yield* startFakeDnsServer((name) => (name.startsWith("broken") ? { rcode: "SERVFAIL" } : { rcode: "NXDOMAIN" }))
+        const env = { SCRAPER_DNS_SERVERS: dns.address, SCRAPER_TIMEOUT: "2", SCRAPER_DNS_TIMEOUT: "2" }
+        const results = yield* Effect.flatMap(Scraper, (scraper) =>
+          Effect.forEach(["dead1.example", "dead2.example", "broken.example"], (d) => scraper.scrape(d), { concurrency: "unbounded" })
+        ).pipe(Effect.provide(Scraper.Default.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))))))
+        for (const result of results) expectFailure(result, "DnsFailure", { retryable: false, httpStatus: null })
+        expect(results[0]!.errorMessage).toContain("does not exist (NXDOMAIN)")
+        expect(results[2]!.errorMessage).toContain("SERVFAIL")
+        const asked = dns.queries().filter((q) => q.type === "A").map((q) => q.name).sort()
+        expect(asked).toEqual(["broken.example", "dead1.example", "dead2.example"])
+      }))
+
+    it.scopedLive("fails a company whose name lookup runs out of time as Timeout, not as robots.txt unavailable", () =>
+      Effect.gen(function* () {
+        const sites = yield* startFixtureSites({})
+        const resolver = {
+          resolve: (host: string) => Effect.fail(new ScrapeError({ reason: "Timeout", message: `resolving ${host} took too long`, dns: "TIMEOUT" }))
+        }
+        const network = Layer.merge(Layer.succeed(HostResolver, resolver), Layer.succeed(SiteAddressing, sites.addressing))
+        const result = yield* Effect.flatMap(Scraper, (scraper) => scraper.scrape("slowdns.test")).pipe(
+          Effect.provide(scraperLayer({ ...settings, maxRetries: 0 }).pipe(Layer.provide(network), Layer.provide(fastTuning)))
+        )
+        expectFailure(result, "Timeout", { retryable: true })
+        expect(sites.log()).toEqual([])
+      }))
+
+    it.scopedLive("still tries www. when the bare name exists without an address", () =>
+      Effect.gen(function* () {
+        const sites = yield* startFixtureSites({ sites: { "www.apex.test": { routes: { "/": html(htmlPage({ body: "On www." })) } } } })
+        const resolver = {
+          resolve: (host: string) =>
+            host === "www.apex.test"
+              ? Effect.succeed(["127.0.0.1"])
+              : Effect.fail(new ScrapeError({ reason: "DnsFailure", message: `${host} has no address (NODATA)`, dns: "NODATA" }))
+        }
+        const network = Layer.merge(Layer.succeed(HostResolver, resolver), Layer.succeed(SiteAddressing, sites.addressing))
+        const result = yield* Effect.flatMap(Scraper, (scraper) => scraper.scrape("apex.test")).pipe(
+          Effect.provide(scraperLayer(settings).pipe(Layer.provide(network), Layer.provide(fastTuning)))
+        )
+        expect(result).toMatchObject({ status: "success", finalUrl: "https://www.apex.test/" })
+      }))
+  })
+
   describe("SCRAPER_CONNECT_TO (Scraper.Default, as the CLI builds it)", () => {
     /** Scraper.Default on nothing but configuration, as the pipeline gets it. */
     const withConfigured = <A>(env: Record<string, string>, body: (scraper: Scraper) => Effect.Effect<A>) =>
@@ -574,6 +787,18 @@ describe("Scraper", () => {
         )
         expect(result).toMatchObject({ status: "success", finalUrl: `https://${sites.domains[0]}/` })
         expect(sites.requests()).toBe(2)
+      }))
+
+    it.effect("reads the resolver and page worker settings, with their defaults", () =>
+      Effect.gen(function* () {
+        const read = (env: Record<string, string>) => Effect.either(Effect.withConfigProvider(ScraperConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
+        const defaults = yield* read({ SCRAPER_CONCURRENCY: "7" })
+        expect(defaults._tag === "Right" && defaults.right).toMatchObject({ dnsServers: [], dnsConcurrency: 7, dnsTimeoutSeconds: 5, pageBudgetMs: 2000 })
+        expect(defaults._tag === "Right" && defaults.right.pageWorkers).toBeGreaterThanOrEqual(2)
+        const set = yield* read({ SCRAPER_DNS_SERVERS: "127.0.0.1:5353, [::1]:53", SCRAPER_DNS_CONCURRENCY: "3", SCRAPER_PAGE_WORKERS: "1", SCRAPER_PAGE_BUDGET_MS: "500" })
+        expect(set._tag === "Right" && set.right).toMatchObject({ dnsServers: ["127.0.0.1:5353", "[::1]:53"], dnsConcurrency: 3, pageWorkers: 1, pageBudgetMs: 500 })
+        const bad = yield* read({ SCRAPER_DNS_SERVERS: "dns.example.com" })
+        expect(bad._tag === "Left" && String(bad.left)).toContain("SCRAPER_DNS_SERVERS")
       }))
 
     it("reads HOST:PORT", () => {

@@ -12,12 +12,18 @@ import { decodeHtml, encodingForLabel } from "../src/stages/scrape/decodeHtml.js
 import { decompressBody } from "../src/stages/scrape/decompressBody.js"
 import { findExtraPages, linksOf } from "../src/stages/scrape/findExtraPages.js"
 import { type PageInput, processPage } from "../src/stages/scrape/processPage.js"
-import { pageWorkerStatus, runPage } from "../src/stages/scrape/runPage.js"
+import { makePagePool } from "../src/stages/scrape/PagePool.js"
+import { parseDocument } from "htmlparser2"
+import { parseHtml } from "../src/stages/scrape/parseHtml.js"
+import { readRobotsText } from "../src/stages/scrape/readRobotsText.js"
 import { makeKeyedMemo } from "../src/stages/scrape/makeKeyedMemo.js"
 import { makePinnedDispatcher } from "../src/stages/scrape/pinnedDispatcher.js"
 import { parseRobots, userAgentTokens } from "../src/stages/scrape/RobotsRules.js"
 import { isRetryable, ScrapeError } from "../src/stages/scrape/ScrapeError.js"
-import { homepageCandidates, normalizeDomain } from "../src/stages/scrape/homepageCandidates.js"
+import { homepageCandidates } from "../src/stages/scrape/homepageCandidates.js"
+import { hostName } from "../src/schema/hostName.js"
+import { makeDnsResolver } from "../src/stages/scrape/makeDnsResolver.js"
+import { startFakeDnsServer } from "./support/fakeDnsServer.js"
 import { HostResolver } from "../src/stages/scrape/HostResolver.js"
 import { parseRetryAfter } from "../src/stages/scrape/scrapeRetrySchedule.js"
 
@@ -270,93 +276,136 @@ describe("processPage", () => {
     })
   })
 
-  it.effect("gives the same answer from the worker thread", () =>
+  it.scoped("gives the same answer from the page workers", () =>
     Effect.gen(function* () {
+      const pool = yield* makePagePool({ workers: 2, budgetMs: 60_000 })
       const latin = iconv.encode(home.replace("Acme builds", "Société Générale builds"), "latin1")
       const inputs = [input(home), input(latin, { contentType: "text/html; charset=iso-8859-1" }), input("plain text", { mediaType: undefined })]
-      const answers = yield* Effect.forEach(inputs, runPage, { concurrency: "unbounded" })
+      const answers = yield* Effect.forEach(inputs, pool.run, { concurrency: "unbounded" })
       expect(answers).toEqual(inputs.map(processPage))
-      expect(pageWorkerStatus()).toBe("running")
+      expect(pool.status()).toBe("running")
+      expect(pool.workers()).toBeLessThanOrEqual(2)
       expect(answers[1]!._tag === "Page" && answers[1]!.text).toContain("Société Générale builds")
     }))
-})
 
-describe("combinePageTexts", () => {
-  it("gives what a short page leaves to the longer ones", () => {
-    expect(allocateBudget([10, 1000, 1000], 310)).toEqual([10, 150, 150])
-    expect(allocateBudget([10, 20], 1000)).toEqual([10, 20])
-    expect(allocateBudget([500, 500], 0)).toEqual([0, 0])
-  })
+  it.scoped("abandons a page past its CPU budget, replaces its worker and goes on", () =>
+    Effect.gen(function* () {
+      const pool = yield* makePagePool({ workers: 1, budgetMs: 10 })
+      const huge = `<main>${"<p>A paragraph of ordinary words about logistics software.</p>".repeat(60_000)}</main>`
+      const abandoned = yield* pool.run(input(huge, { maxBytes: 10_000_000 }))
+      expect(abandoned).toMatchObject({ _tag: "Unusable", reason: "ExtractionTimeout" })
+      expect(isRetryable("ExtractionTimeout", null)).toBe(false)
+      const generous = yield* makePagePool({ workers: 1, budgetMs: 60_000 })
+      expect(yield* generous.run(input(home))).toEqual(processPage(input(home)))
+      expect(pool.workers()).toBeLessThanOrEqual(1)
+    }))
 
-  it("stays within the budget, separators included, cutting at word boundaries", () => {
-    const long = (word: string) => Array.from({ length: 200 }, () => word).join(" ")
-    const combined = combinePageTexts(["Short hero.", long("about"), long("pricing")], 300)
-    expect(combined.length).toBeLessThanOrEqual(300)
-    expect(combined.startsWith("Short hero.\n\nabout")).toBe(true)
-    expect(combined).toContain("pricing")
-    expect(combined).not.toMatch(/\b(abou|pricin)$/)
-    expect(combinePageTexts(["", "  "], 100)).toBe("")
-    expect(combinePageTexts(["abc"], 0)).toBe("")
-    expect(truncateText("one two three", 9)).toBe("one two")
-  })
-})
-
-describe("retry rules", () => {
-  it("reads Retry-After as seconds or a date", () => {
-    expect(parseRetryAfter("3", 0)).toBe(3000)
-    expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT"))).toBe(10_000)
-    expect(parseRetryAfter("soon", 0)).toBeUndefined()
-    expect(parseRetryAfter(undefined, 0)).toBeUndefined()
-  })
-
-  it("retries only what is transient", () => {
-    expect(isRetryable("Timeout", null)).toBe(true)
-    expect(isRetryable("ConnectionReset", null)).toBe(true)
-    for (const status of [408, 429, 500, 502, 503]) expect(isRetryable("HttpStatus", status)).toBe(true)
-    for (const status of [400, 401, 403, 404, 410]) expect(isRetryable("HttpStatus", status)).toBe(false)
-    for (const reason of ["DnsFailure", "ConnectionRefused", "BlockedAddress", "NotHtml", "TooLarge", "RobotsDisallowed", "RedirectLoop"]) {
-      expect(isRetryable(reason, null), reason).toBe(false)
+  it("keeps no character Postgres cannot store", () => {
+    const page = processPage(input("<main><p>Logistics SaaS\u0000platform with APIs.\u0007</p></main>"))
+    expect(page).toMatchObject({ _tag: "Page" })
+    if (page._tag === "Page") {
+      expect(page.text).toBe("Logistics SaaSplatform with APIs.")
+      expect(page.text).not.toMatch(/[\u0000-\u0008]/)
     }
-    expect(new ScrapeError({ reason: "HttpStatus", message: "x", httpStatus: 503 }).retryable).toBe(true)
+  })
+})
+
+describe("parseHtml", () => {
+  it("parses 100,000 nested elements into a tree as deep, with the text at the bottom", () => {
+    const depth = 100_000
+    const root = parseHtml(`<main>${"<div><span>".repeat(depth)}deep text${"</span></div>".repeat(depth)}<p>after</p></main>`)
+    type Node = { name?: string; data?: string; children?: Array<Node> }
+    let node = (root as unknown as Node).children![0]!
+    let levels = 0
+    while (node.children?.[0]?.name === "div") {
+      node = node.children[0]!.children![0]!
+      levels++
+    }
+    expect(levels).toBe(depth)
+    expect(node.children?.[0]?.data).toBe("deep text")
+    expect((root as unknown as Node).children![0]!.children!.at(-1)!.name).toBe("p")
   })
 
-  it("classifies transport failures by their code, however deeply wrapped", () => {
-    const coded = (code: string) => Object.assign(new Error(code), { code })
-    expect(classifyTransportError({ cause: coded("ECONNREFUSED") }, "u").reason).toBe("ConnectionRefused")
-    expect(classifyTransportError(new AggregateError([coded("ECONNREFUSED"), coded("ECONNREFUSED")]), "u").reason).toBe("ConnectionRefused")
-    expect(classifyTransportError({ cause: { cause: coded("UND_ERR_SOCKET") } }, "u").reason).toBe("ConnectionReset")
-    expect(classifyTransportError(coded("UND_ERR_CONNECT_TIMEOUT"), "u").reason).toBe("Timeout")
-    expect(classifyTransportError(coded("CERT_HAS_EXPIRED"), "u").reason).toBe("TlsError")
-    expect(classifyTransportError(coded("ERR_TLS_CERT_ALTNAME_INVALID"), "u").reason).toBe("TlsError")
-    expect(classifyTransportError(coded("HPE_INVALID_CONSTANT"), "u").reason).toBe("InvalidResponse")
-    expect(classifyTransportError(new Error("what"), "u").reason).toBe("Unknown")
+  it("builds the same tree as htmlparser2 itself: implied ends, stray end tags, unclosed elements, SVG", () => {
+    type Node = { type: string; name?: string; data?: string; children?: Array<Node> }
+    const shape = (node: Node): unknown =>
+      node.type === "text" ? node.data : { [node.name ?? node.type]: (node.children ?? []).map(shape) }
+    for (const html of [
+      "<ul><li>one<li>two</ul></span></div><p>a<p>b<div><b>open",
+      "<table><tr><td>1<td>2<tr><td>3</table><select><option>a<option>b</select>",
+      "<svg><path/><circle></circle></svg><p>after svg<br/>line</p><math><mi>x</mi></math>",
+      "<div><span><div></span>text</div></div></div></p><dl><dt>t<dd>d</dl>"
+    ]) {
+      expect(shape(parseHtml(html) as unknown as Node), html).toEqual(shape(parseDocument(html, { decodeEntities: true }) as unknown as Node))
+    }
   })
 })
 
 describe("domains", () => {
   it("accepts host names only and lists the candidate origins", () => {
-    expect(normalizeDomain(" Acme.COM. ")).toBe("acme.com")
-    expect(normalizeDomain("münchen.de")).toBe("xn--mnchen-3ya.de")
-    expect(normalizeDomain("acme.com/path")).toBeUndefined()
-    expect(normalizeDomain("acme.com:8080")).toBeUndefined()
-    expect(normalizeDomain("user@acme.com")).toBeUndefined()
-    expect(normalizeDomain("two words.com")).toBeUndefined()
-    expect(normalizeDomain("")).toBeUndefined()
+    expect(hostName(" Acme.COM. ")).toBe("acme.com")
+    expect(hostName("münchen.de")).toBe("xn--mnchen-3ya.de")
+    expect(hostName("acme.test")).toBe("acme.test")
+    expect(hostName("127.0.0.1")).toBe("127.0.0.1")
+    expect(hostName("::1")).toBe("::1")
+    expect(hostName("acme.com/path")).toBeUndefined()
+    expect(hostName("acme.com:8080")).toBeUndefined()
+    expect(hostName("user@acme.com")).toBeUndefined()
+    expect(hostName("two words.com")).toBeUndefined()
+    expect(hostName("")).toBeUndefined()
     expect(homepageCandidates("acme.com")).toEqual(["https://acme.com/", "https://www.acme.com/", "http://acme.com/", "http://www.acme.com/"])
     expect(homepageCandidates("www.acme.com")).toEqual(["https://www.acme.com/", "http://www.acme.com/"])
   })
 })
 
 describe("HostResolver", () => {
-  it.effect("resolves with the system resolver, literals as themselves, within its deadline", () =>
+  const dnsOptions = { concurrency: 4, timeoutMs: 1500, maxTtlMs: 60_000, negativeTtlMs: 60_000 }
+
+  it.scoped("resolves by DNS (A and AAAA), literals as themselves, and says what the name server answered", () =>
     Effect.gen(function* () {
-      const resolver = yield* HostResolver
-      expect(yield* resolver.resolve("localhost")).toContain("127.0.0.1")
-      expect(yield* resolver.resolve("::1")).toEqual(["::1"])
-      const missing = yield* Effect.flip(resolver.resolve("nothing-here.invalid"))
-      // Offline, getaddrinfo may fail at once or hang: either way a typed failure within the deadline.
-      expect(["DnsFailure", "Timeout"]).toContain(missing.reason)
-    }).pipe(Effect.provide(HostResolver.System(2000))))
+      const server = yield* startFakeDnsServer((name) => {
+        if (name === "acme.test") return { rcode: "NOERROR", addresses: ["93.184.216.34", "2606:2800:220:1::248"] }
+        if (name === "v4only.test") return { rcode: "NOERROR", addresses: ["93.184.216.35"] }
+        if (name === "apex.test") return { rcode: "NOERROR" }
+        if (name === "broken.test") return { rcode: "SERVFAIL" }
+        if (name === "silent.test") return "drop"
+        return { rcode: "NXDOMAIN" }
+      })
+      const dns = yield* makeDnsResolver({ ...dnsOptions, servers: [server.address] })
+      expect([...(yield* dns.resolve("acme.test"))].sort()).toEqual(["2606:2800:220:1::248", "93.184.216.34"])
+      expect(yield* dns.resolve("v4only.test")).toEqual(["93.184.216.35"])
+      expect(yield* dns.resolve("::1")).toEqual(["::1"])
+      expect(yield* Effect.flip(dns.resolve("gone.test"))).toMatchObject({ reason: "DnsFailure", dns: "NXDOMAIN", retryable: false })
+      expect(yield* Effect.flip(dns.resolve("apex.test"))).toMatchObject({ reason: "DnsFailure", dns: "NODATA" })
+      expect(yield* Effect.flip(dns.resolve("broken.test"))).toMatchObject({ reason: "DnsFailure", dns: "SERVFAIL" })
+      expect(yield* Effect.flip(dns.resolve("silent.test"))).toMatchObject({ reason: "Timeout", dns: "TIMEOUT", retryable: true })
+    }))
+
+  it.scoped("asks each name once for the run, failures included, and a timed-out one again", () =>
+    Effect.gen(function* () {
+      const server = yield* startFakeDnsServer((name) =>
+        name === "silent.test" ? "drop" : name === "acme.test" ? { rcode: "NOERROR", addresses: ["93.184.216.34"] } : { rcode: "NXDOMAIN" }
+      )
+      const dns = yield* makeDnsResolver({ ...dnsOptions, timeoutMs: 300, servers: [server.address] })
+      const asked = (name: string) => server.queries().filter((q) => q.name === name && q.type === "A").length
+      yield* Effect.forEach(["acme.test", "acme.test", "gone.test", "gone.test"], (n) => Effect.either(dns.resolve(n)), { concurrency: "unbounded" })
+      yield* Effect.forEach(["acme.test", "gone.test"], (n) => Effect.either(dns.resolve(n)))
+      expect([asked("acme.test"), asked("gone.test")]).toEqual([1, 1])
+      yield* Effect.either(dns.resolve("silent.test"))
+      yield* Effect.either(dns.resolve("silent.test"))
+      expect(asked("silent.test")).toBe(2)
+      expect(dns.cachedNames()).toBe(2)
+    }))
+
+  it.scoped("keeps to its own bound of lookups in flight", () =>
+    Effect.gen(function* () {
+      const server = yield* startFakeDnsServer(() => ({ rcode: "NXDOMAIN", delayMs: 50 }))
+      const dns = yield* makeDnsResolver({ ...dnsOptions, concurrency: 3, servers: [server.address] })
+      const names = Array.from({ length: 12 }, (_, i) => `dead${i}.test`)
+      const failures = yield* Effect.forEach(names, (n) => Effect.flip(dns.resolve(n)), { concurrency: "unbounded" })
+      expect(failures.every((f) => f.dns === "NXDOMAIN")).toBe(true)
+      expect(server.peakInFlight()).toBe(3)
+    }))
 
   it.effect("sends every name to SCRAPER_CONNECT_TO's host", () =>
     Effect.gen(function* () {
@@ -364,6 +413,26 @@ describe("HostResolver", () => {
       expect(yield* resolver.resolve("any-site.example")).toEqual(["127.0.0.1"])
       expect(yield* resolver.resolve("10.0.0.1")).toEqual(["127.0.0.1"])
     }).pipe(Effect.provide(HostResolver.ConnectTo({ host: "127.0.0.1", port: 8080 }, 2000))))
+
+  it.effect("resolves SCRAPER_CONNECT_TO's host by the system (localhost included)", () =>
+    Effect.gen(function* () {
+      const resolver = yield* HostResolver
+      expect(yield* resolver.resolve("any-site.example")).toContain("127.0.0.1")
+    }).pipe(Effect.provide(HostResolver.ConnectTo({ host: "localhost", port: 8080 }, 2000))))
+})
+
+describe("robots.txt body", () => {
+  it.effect("reads the first bytes only, compressed or not, and what a truncated stream holds", () =>
+    Effect.gen(function* () {
+      const big = "User-agent: *\nDisallow: /\n" + "# filler\n".repeat(1_000_000)
+      expect(yield* readRobotsText(new TextEncoder().encode(big), undefined, 1000)).toBe(big.slice(0, 1000))
+      const gzipped = zlib.gzipSync(big)
+      expect(yield* readRobotsText(gzipped, "gzip", 1000)).toBe(big.slice(0, 1000))
+      expect(yield* readRobotsText(zlib.brotliCompressSync(big), "br", 1000)).toBe(big.slice(0, 1000))
+      const cut = (yield* readRobotsText(gzipped.subarray(0, 200), "gzip", 100_000)).slice(0, 26)
+      expect(cut).toBe("User-agent: *\nDisallow: /\n")
+      expect(yield* Effect.flip(readRobotsText(new Uint8Array([1, 2, 3]), "gzip", 1000))).toContain("cannot decode")
+    }))
 })
 
 describe("pinned dispatcher", () => {

@@ -1,5 +1,7 @@
 import { Config, ConfigError, Either, Option } from "effect"
+import { Resolver } from "node:dns/promises"
 import * as net from "node:net"
+import * as os from "node:os"
 import * as ConfigValue from "./ConfigValue.js"
 
 export interface ConnectTo {
@@ -31,7 +33,24 @@ const connectTo = Config.option(Config.string("SCRAPER_CONNECT_TO")).pipe(
   })
 )
 
-export const ScraperConfig = Config.all({
+/** SCRAPER_DNS_SERVERS=IP[:PORT],...: the name servers site names are asked of (default: the system's). */
+const dnsServers = ConfigValue.list("SCRAPER_DNS_SERVERS", []).pipe(
+  Config.mapOrFail((servers) => {
+    try {
+      if (servers.length > 0) new Resolver().setServers(servers)
+      return Either.right(servers as ReadonlyArray<string>)
+    } catch (cause) {
+      return Either.left(
+        ConfigError.InvalidData([], `SCRAPER_DNS_SERVERS: expected IP or IP:PORT ([IPv6]:PORT) separated by commas, got '${servers.join(",")}' (${(cause as Error).message})`)
+      )
+    }
+  })
+)
+
+/** Page workers by default: one per core, at least two (one slow page never holds up the rest), at most four. */
+export const defaultPageWorkers = () => Math.min(4, Math.max(2, os.availableParallelism()))
+
+const settings = Config.all({
   timeoutSeconds: ConfigValue.number("SCRAPER_TIMEOUT", { min: 0.1, max: 600, default: 10 }),
   maxRetries: ConfigValue.integer("SCRAPER_MAX_RETRIES", { min: 0, max: 20, default: 3 }),
   userAgent: ConfigValue.nonEmptyString("SCRAPER_USER_AGENT", "CommonForge Lead Scorer/1.0"),
@@ -41,7 +60,19 @@ export const ScraperConfig = Config.all({
   maxBytes: ConfigValue.integer("SCRAPER_MAX_BYTES", { min: 1024, max: 1_000_000_000, default: 2_000_000 }),
   extraPages: ConfigValue.integer("SCRAPER_EXTRA_PAGES", { min: 0, max: 10, default: 2 }),
   maxAgeDays: ConfigValue.number("SCRAPE_MAX_AGE", { min: 0, max: 3650, default: 7 }),
-  connectTo
+  connectTo,
+  dnsServers,
+  dnsConcurrency: ConfigValue.optionalInteger("SCRAPER_DNS_CONCURRENCY", { min: 1, max: 1000 }),
+  dnsTimeoutSeconds: ConfigValue.number("SCRAPER_DNS_TIMEOUT", { min: 0.1, max: 60, default: 5 }),
+  pageWorkers: ConfigValue.optionalInteger("SCRAPER_PAGE_WORKERS", { min: 1, max: 64 }),
+  pageBudgetMs: ConfigValue.integer("SCRAPER_PAGE_BUDGET_MS", { min: 10, max: 600_000, default: 2000 })
 })
+
+/** The scraper's settings; SCRAPER_DNS_CONCURRENCY defaults to SCRAPER_CONCURRENCY (a lookup per request slot). */
+export const ScraperConfig = Config.map(settings, (s) => ({
+  ...s,
+  dnsConcurrency: Option.getOrElse(s.dnsConcurrency, () => s.concurrency),
+  pageWorkers: Option.getOrElse(s.pageWorkers, defaultPageWorkers)
+}))
 
 export type ScraperSettings = Config.Config.Success<typeof ScraperConfig>

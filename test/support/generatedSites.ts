@@ -100,3 +100,15 @@ with the visual editor, test it against last month's data, and roll it out to ev
     }
   }
 }
+
+/** The host whose homepage is 100,000 nested `<div><span>` (2.4 MB): the scrape bench's one hostile page. */
+export const DEEP_SITE = "deep-0000.example"
+
+let deepPage: string | undefined
+
+/** generatedSite, plus DEEP_SITE. */
+export const generatedSiteWithDeepPage = (host: string): FixtureSite | undefined => {
+  if (host !== DEEP_SITE) return generatedSite(host)
+  deepPage ??= `<!doctype html><html><head><title>Deep</title></head><body><main>${"<div><span>".repeat(100_000)}Deep content.${"</span></div>".repeat(100_000)}</main></body></html>`
+  return { routes: { "/robots.txt": { status: 200, headers: { "content-type": "text/plain" }, body: "User-agent: *\nAllow: /\n" }, "/": html(deepPage) } }
+}

@@ -2,6 +2,7 @@ import { Either } from "effect"
 import * as net from "node:net"
 import { parse } from "tldts"
 import { type PlatformMatch, platformRules } from "./PlatformRules.js"
+import { checkLabels, withoutTrailingDot } from "../../schema/hostName.js"
 import type { FieldRejection } from "./RejectReason.js"
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -19,46 +20,6 @@ const quoted = (input: string) => JSON.stringify(input.length > 80 ? `${input.sl
 const rejection = (reason: FieldRejection["reason"], message: string): FieldRejection => ({ reason, message })
 
 const ipAddress = (input: string) => rejection("IpAddress", `domain ${quoted(input)} is an IP address, not a domain name`)
-
-const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
-const isDigit = (c: number) => c >= 48 && c <= 57
-const HYPHEN = 45
-const DOT = 46
-
-/**
- * Whether `host` (without a trailing dot) is labels of 1–63 letters, digits and inner hyphens. With `plain`, also
- * what the URL parser would only lowercase: no punycode label (the parser checks those) and a last label starting
- * with a letter (so no IPv4 form, which the parser would rewrite). A loop, not a regex: it runs for every row.
- */
-const checkLabels = (host: string, plain: boolean): boolean => {
-  const length = host.length
-  if (length === 0 || length > 253) return false
-  let labelStart = 0
-  for (let i = 0; i <= length; i++) {
-    const c = i === length ? DOT : host.charCodeAt(i)
-    if (c === DOT) {
-      const labelLength = i - labelStart
-      if (labelLength === 0 || labelLength > 63 || host.charCodeAt(i - 1) === HYPHEN) return false
-      if (plain && labelLength >= 4 && host.charCodeAt(labelStart + 2) === HYPHEN && host.charCodeAt(labelStart + 3) === HYPHEN) {
-        const x = host.charCodeAt(labelStart) | 32
-        const n = host.charCodeAt(labelStart + 1) | 32
-        if (x === 120 && n === 110) return false
-      }
-      labelStart = i + 1
-    } else if (c === HYPHEN) {
-      if (i === labelStart) return false
-    } else if (!isLetter(c) && !isDigit(c)) {
-      return false
-    }
-  }
-  if (plain) {
-    const last = host.lastIndexOf(".") + 1
-    if (!isLetter(host.charCodeAt(last))) return false
-  }
-  return true
-}
-
-const withoutTrailingDot = (host: string) => (host.endsWith(".") ? host.slice(0, -1) : host)
 
 /**
  * The path of the URL hostOf last read ("" for a bare host name): what tells a platform profile from the platform's

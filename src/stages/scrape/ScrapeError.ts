@@ -13,9 +13,11 @@ export const ScrapeErrorReason = Schema.Literal(
   "RedirectLoop",
   "InvalidRedirect",
   "TooLarge",
+  "HeaderTooLarge",
   "NotHtml",
   "DecodeError",
   "InvalidResponse",
+  "ExtractionTimeout",
   "RobotsDisallowed",
   "RobotsUnavailable",
   "OffSite",
@@ -43,6 +45,13 @@ export const isRetryable = (reason: string, httpStatus: number | null | undefine
   }
 }
 
+/**
+ * What a name server said when a name did not resolve. RFC 8020: NXDOMAIN means nothing exists below the name
+ * either, so `www.` of a name that does not exist is not worth a lookup; NODATA (the name exists without an
+ * address) is the case the `www.` fallback is for.
+ */
+export type DnsOutcome = "NXDOMAIN" | "NODATA" | "SERVFAIL" | "TIMEOUT" | "OTHER"
+
 /** The failures after which the next candidate origin (www., then http://) is worth trying. */
 export const isUnreachable = (reason: ScrapeErrorReason) =>
   reason === "DnsFailure" || reason === "ConnectionRefused" || reason === "TlsError"
@@ -57,6 +66,8 @@ export class ScrapeError extends Data.TaggedError("ScrapeError")<{
   readonly httpStatus?: number | undefined
   /** Milliseconds the server asked us to wait (Retry-After on 429/503). */
   readonly retryAfterMs?: number | undefined
+  /** For a failed name lookup, what the name server answered, when the resolver tells. */
+  readonly dns?: DnsOutcome | undefined
 }> {
   get retryable(): boolean {
     return isRetryable(this.reason, this.httpStatus)

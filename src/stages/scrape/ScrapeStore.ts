@@ -1,21 +1,25 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option } from "effect"
-import type { ScrapedPage, ScrapeResult } from "../../schema/ScrapeResult.js"
+import { Effect, Option, Schema } from "effect"
+import { sanitizeText } from "../../schema/sanitizeText.js"
+import { type ScrapedPage, type ScrapeResult, ScrapeStatus } from "../../schema/ScrapeResult.js"
 import { isRetryable } from "./ScrapeError.js"
 
-interface ScrapeRow {
-  readonly domain: string
-  readonly status: ScrapeResult["status"]
-  readonly errorKind: string | null
-  readonly errorMessage: string | null
-  readonly finalUrl: string | null
-  readonly httpStatus: number | null
-  readonly fetchedAt: Date
-  readonly contentHash: string | null
-  readonly text: string | null
-  readonly pages: unknown
-}
+const ScrapeRow = Schema.Struct({
+  domain: Schema.String,
+  status: ScrapeStatus,
+  errorKind: Schema.NullOr(Schema.String),
+  errorMessage: Schema.NullOr(Schema.String),
+  finalUrl: Schema.NullOr(Schema.String),
+  httpStatus: Schema.NullOr(Schema.Number),
+  fetchedAt: Schema.DateFromSelf,
+  contentHash: Schema.NullOr(Schema.String),
+  text: Schema.NullOr(Schema.String),
+  // Checked page by page below: a malformed entry is dropped, not the whole scrape.
+  pages: Schema.Unknown
+})
+type ScrapeRow = typeof ScrapeRow.Type
+const decodeRows = Schema.decodeUnknown(Schema.Array(ScrapeRow))
 
 const DAY_SECONDS = 86_400
 
@@ -56,26 +60,33 @@ export class ScrapeStore extends Effect.Service<ScrapeStore>()("ScrapeStore", {
     const fresh = (domain: string, maxAgeDays: number): Effect.Effect<Option.Option<ScrapeResult>, SqlError> =>
       Effect.gen(function* () {
         if (!(maxAgeDays > 0)) return Option.none()
-        const rows = Number.isFinite(maxAgeDays)
-          ? yield* sql<ScrapeRow>`SELECT ${columns} FROM scrapes
-              WHERE domain = ${domain} AND fetched_at >= now() - ${maxAgeDays * DAY_SECONDS} * interval '1 second'`
-          : yield* sql<ScrapeRow>`SELECT ${columns} FROM scrapes WHERE domain = ${domain}`
+        const rows = yield* Effect.flatMap(
+          Number.isFinite(maxAgeDays)
+            ? sql`SELECT ${columns} FROM scrapes
+                WHERE domain = ${domain} AND fetched_at >= now() - ${maxAgeDays * DAY_SECONDS} * interval '1 second'`
+            : sql`SELECT ${columns} FROM scrapes WHERE domain = ${domain}`,
+          (r) => Effect.orDie(decodeRows(r))
+        )
         return Option.filter(Option.map(Option.fromNullable(rows[0]), toResult), (r) => !r.retryable)
       }).pipe(Effect.withSpan("ScrapeStore.fresh", { attributes: { domain } }))
 
-    /** Replaces what is stored for the domain: the table keeps the latest fetch, whatever its outcome. */
+    /**
+     * Replaces what is stored for the domain: the table keeps the latest fetch, whatever its outcome. Text from
+     * sites is sanitized here too (the scraper already does): a text column refuses U+0000, and one bad row
+     * would fail its whole batch.
+     */
     const save = (result: ScrapeResult): Effect.Effect<void, SqlError> =>
       sql`
         INSERT INTO scrapes ${sql.insert({
           domain: result.domain,
           status: result.status,
           error_kind: result.errorKind,
-          error_message: result.errorMessage,
-          final_url: result.finalUrl,
+          error_message: result.errorMessage === null ? null : sanitizeText(result.errorMessage),
+          final_url: result.finalUrl === null ? null : sanitizeText(result.finalUrl),
           http_status: result.httpStatus,
           fetched_at: result.fetchedAt,
           content_hash: result.contentHash,
-          text: result.text,
+          text: result.text === null ? null : sanitizeText(result.text),
           pages: JSON.stringify(result.pages)
         })}
         ON CONFLICT (domain) DO UPDATE SET

@@ -11,9 +11,11 @@ export class ScraperTuning extends Context.Reference<ScraperTuning>()("ScraperTu
     /** The longest robots.txt Crawl-delay honoured between two requests to one host. */
     crawlDelayCap: "10 seconds" as Duration.DurationInput,
     maxRedirects: 5,
-    /** How much of a robots.txt is parsed: RFC 9309 asks for at least 500 KiB (reading stops at SCRAPER_MAX_BYTES). */
-    robotsMaxBytes: 512 * 1024,
-    /** How long a host's checked addresses are reused within a run. */
-    resolveTtl: "1 minute" as Duration.DurationInput
+    /** How much of a robots.txt is read and parsed, as Google does (RFC 9309: at least 500 KiB); the rest is ignored. */
+    robotsMaxBytes: 500 * 1024,
+    /** The longest a name's addresses are reused within a run (their DNS TTL when shorter). */
+    resolveTtl: "1 minute" as Duration.DurationInput,
+    /** How long a name that does not resolve (NXDOMAIN, NODATA, SERVFAIL) is not asked again. */
+    negativeResolveTtl: "1 minute" as Duration.DurationInput
   })
 }) {}

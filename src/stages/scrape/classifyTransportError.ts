@@ -18,7 +18,9 @@ const byCode: Record<string, ScrapeErrorReason> = {
   ENOTFOUND: "DnsFailure",
   EAI_AGAIN: "DnsFailure",
   [UNPINNED_HOST]: "BlockedAddress",
-  UND_ERR_RES_EXCEEDED_MAX_SIZE: "TooLarge"
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: "TooLarge",
+  UND_ERR_HEADERS_OVERFLOW: "HeaderTooLarge",
+  HPE_HEADER_OVERFLOW: "HeaderTooLarge"
 }
 
 const isTls = (code: string) => /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/.test(code)

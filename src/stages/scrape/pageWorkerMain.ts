@@ -1,3 +1,4 @@
+import * as fs from "node:fs"
 import * as os from "node:os"
 import { parentPort } from "node:worker_threads"
 import { type PageInput, type PageOutput, processPage } from "./processPage.js"
@@ -12,7 +13,17 @@ if (process.platform === "linux") {
   }
 }
 
-/** Entry of the page worker thread (runPage.ts): one message in, one answer out, by id. */
+/** This thread's id on Linux (`/proc/thread-self` links to `PID/task/TID`), for the pool to read its CPU time. */
+const threadId = (): number | undefined => {
+  try {
+    const tid = Number(fs.readlinkSync("/proc/thread-self").split("/").pop())
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Entry of a page worker thread (PagePool.ts): ready with its thread id, then one message in, one answer out. */
 parentPort!.on("message", ({ id, input }: { id: number; input: PageInput }) => {
   let output: PageOutput
   try {
@@ -22,3 +33,16 @@ parentPort!.on("message", ({ id, input }: { id: number; input: PageInput }) => {
   }
   parentPort!.postMessage({ id, output })
 })
+// Once through every module before the first page, whose CPU budget should not pay for loading and compiling them.
+processPage({
+  url: "https://warm-up.invalid/",
+  bytes: new TextEncoder().encode('<html><head><title>t</title></head><body><nav><a href="/about">About</a></nav><main><p>warm up</p></main></body></html>'),
+  contentType: "text/html; charset=utf-8",
+  mediaType: "text/html",
+  contentEncoding: undefined,
+  maxBytes: 10_000,
+  maxTextLength: 100,
+  withHeadline: true,
+  extraPages: 1
+})
+parentPort!.postMessage({ ready: true, tid: threadId() })

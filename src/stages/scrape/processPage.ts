@@ -1,3 +1,4 @@
+import { sanitizeText } from "../../schema/sanitizeText.js"
 import { decodeHtml } from "./decodeHtml.js"
 import { decompressBody } from "./decompressBody.js"
 import { extractText } from "./extractText.js"
@@ -22,7 +23,7 @@ export interface PageInput {
 
 export type PageOutput =
   | { readonly _tag: "Page"; readonly text: string; readonly links: ReadonlyArray<string> }
-  | { readonly _tag: "Unusable"; readonly reason: "TooLarge" | "DecodeError" | "NotHtml" | "Unknown"; readonly message: string }
+  | { readonly _tag: "Unusable"; readonly reason: "TooLarge" | "DecodeError" | "NotHtml" | "ExtractionTimeout" | "Unknown"; readonly message: string }
 
 const looksLikeHtml = (text: string) => /^\s*(<!--[\s\S]*?-->\s*)*<(!doctype\s+html|html|head|body)\b/i.test(text)
 
@@ -38,7 +39,10 @@ const pageText = (html: string, maxLength: number, withHeadline: boolean) => {
   return [...parts, text].join("\n")
 }
 
-/** Content-Encoding and charset undone, then the text kept and the links worth following. */
+/**
+ * Content-Encoding and charset undone, then the text kept (as Postgres can store it: a page's U+0000 or stray
+ * control characters never reach the database) and the links worth following.
+ */
 export const processPage = (input: PageInput): PageOutput => {
   const body = decompressBody(input.bytes, input.contentEncoding, input.maxBytes)
   if (body._tag === "TooLarge") return { _tag: "Unusable", reason: "TooLarge", message: `${input.url} is larger than ${input.maxBytes} bytes` }
@@ -49,7 +53,7 @@ export const processPage = (input: PageInput): PageOutput => {
   }
   return {
     _tag: "Page",
-    text: pageText(html, input.maxTextLength, input.withHeadline),
+    text: sanitizeText(pageText(html, input.maxTextLength, input.withHeadline)),
     links: findExtraPages(html, input.url, input.extraPages)
   }
 }
