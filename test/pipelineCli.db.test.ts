@@ -10,7 +10,8 @@ import {
   runCli,
   startCli,
   waitUntil,
-  withDatabase
+  withDatabase,
+  withUnmigratedDatabase
 } from "./support/pipelineHarness.js"
 import { companySite, writeCompaniesCsv } from "./support/companySites.js"
 import { freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
@@ -233,6 +234,9 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
         expect(dry.stdout).toMatch(/enrich \(LLM calls\)\s+40/)
         expect(w.llm.calls()).toBe(llmBefore)
         expect(w.sites.requests()).toBe(sitesBefore)
+        // Not even the schema: the dry run migrated a fresh database only inside a rolled-back transaction.
+        const tables = yield* withUnmigratedDatabase(db, (sql) => sql<{ absent: boolean }>`SELECT to_regclass('public.runs') IS NULL AS absent`)
+        expect(tables).toEqual([{ absent: true }])
 
         const run = yield* runCli(["--input", w.csv], w.env(db), w.dir)
         expect(run.code, run.stderr).toBe(0)

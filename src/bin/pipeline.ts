@@ -11,7 +11,7 @@ import { ExitCode } from "../process/ExitCode.js"
 import { runProgram } from "../process/runProgram.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
-import { PipelineLayer, RunsQueryLayer } from "../pipeline/PipelineLayer.js"
+import { DryRunLayer, PipelineLayer, RunsQueryLayer } from "../pipeline/PipelineLayer.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
 import { formatPlan } from "../pipeline/PipelinePlan.js"
 import { runPipeline } from "../pipeline/runPipeline.js"
@@ -135,7 +135,9 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
           Effect.promise(() => import("../cluster/submitDistributed.js")).pipe(
             Effect.flatMap(({ submitDistributed }) => submitDistributed(Pipeline, pipelineOptions, { mode, shutdown }))
           )
-        : runPipeline(Pipeline, pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
+        : runPipeline(Pipeline, pipelineOptions, { mode, shutdown }).pipe(
+            Effect.provide(pipelineOptions.dryRun ? DryRunLayer : PipelineLayer)
+          )
     yield* runGracefully((shutdown) =>
       run(shutdown).pipe(
         Effect.tap((summary) => {

@@ -107,3 +107,6 @@ export const DatabaseLive = Database.Default.pipe(
   Layer.provideMerge(MigrationsLive),
   Layer.provideMerge(SqlLive)
 )
+
+/** Connection and health check without migrations: what `--dry-run` starts with (it migrates in a rolled-back transaction). */
+export const UnmigratedDatabaseLive = Database.Default.pipe(Layer.provideMerge(SqlLive))

@@ -1,5 +1,5 @@
 import { Layer } from "effect"
-import { DatabaseLive } from "../db/Database.js"
+import { DatabaseLive, UnmigratedDatabaseLive } from "../db/Database.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { EnricherLive } from "../stages/enrich/Enricher.js"
 import { EnrichmentCache } from "../stages/enrich/EnrichmentCache.js"
@@ -8,8 +8,7 @@ import { Scraper } from "../stages/scrape/Scraper.js"
 import { ScrapeStore } from "../stages/scrape/ScrapeStore.js"
 import { RunStore } from "./RunStore.js"
 
-/** Everything the declared stages and a run's bookkeeping need, composed once. */
-export const PipelineLayer = Layer.mergeAll(
+const services = Layer.mergeAll(
   RunStore.Default,
   RejectedRowsStore.Default,
   ScrapeStore.Default,
@@ -17,7 +16,13 @@ export const PipelineLayer = Layer.mergeAll(
   Scraper.Default,
   EnricherLive,
   EnrichmentCache.layerSql
-).pipe(Layer.provideMerge(DatabaseLive))
+)
+
+/** Everything the declared stages and a run's bookkeeping need, composed once. */
+export const PipelineLayer = services.pipe(Layer.provideMerge(DatabaseLive))
+
+/** The same for `--dry-run`, on a database it does not migrate: it writes nothing, schema included. */
+export const DryRunLayer = services.pipe(Layer.provideMerge(UnmigratedDatabaseLive))
 
 /** What `runs` and `status` need: the database only. */
 export const RunsQueryLayer = RunStore.Default.pipe(Layer.provideMerge(DatabaseLive))

@@ -1,6 +1,7 @@
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Chunk, type ConfigError, Deferred, Effect, Option, Stream } from "effect"
+import { Chunk, type ConfigError, Deferred, Effect, Logger, LogLevel, Option, Stream } from "effect"
+import { runMigrations } from "../db/Migrations.js"
 import type { DatabaseTarget } from "../db/Database.js"
 import type { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import type { LoadError } from "../stages/load/LoadError.js"
@@ -150,24 +151,47 @@ export const prepareRun = (
     return { _tag: "Prepared", pipeline, runId, inputPath, stages, validation, resumed: Option.isSome(existing) } as const satisfies PreparedRun
   })
 
+class RolledBack<A> {
+  constructor(readonly value: A) {}
+}
+
+/**
+ * `--dry-run`: what the run would do, from the caches and the resumed run's progress, writing nothing. A database
+ * a version behind (or new) is migrated inside a transaction that is rolled back, so its schema is read as the run
+ * would see it and left as it was.
+ */
+const dryRun = (pipeline: Pipeline, options: PipelineOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql
+      .withTransaction(
+        Effect.gen(function* () {
+          yield* runMigrations.pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
+          const validated = yield* validateRun(pipeline, options)
+          const plan = yield* planDryRun({
+            pipeline,
+            settings: yield* PipelineSettings,
+            inputPath: validated.inputPath,
+            delimiter: options.delimiter,
+            columns: options.columns,
+            limit: options.limit,
+            stages: validated.stages,
+            retryFailed: options.retryFailed,
+            resumeRunId: Option.map(validated.existing, (r) => r.id)
+          })
+          return yield* Effect.fail(
+            new RolledBack({ _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary)
+          )
+        })
+      )
+      .pipe(Effect.catchIf((e): e is RolledBack<RunSummary> => e instanceof RolledBack, (e) => Effect.succeed(e.value)))
+  })
+
 /** The single-process executor: the declared stages as one stream, each per-company stage with its own bound. */
 export const runPipeline = <P extends Pipeline>(pipeline: P, options: PipelineOptions, context: PipelineContext) =>
   Effect.gen(function* () {
+    if (options.dryRun) return yield* dryRun(pipeline, options)
     const validated = yield* validateRun(pipeline, options)
-    if (options.dryRun) {
-      const plan = yield* planDryRun({
-        pipeline,
-        settings: yield* PipelineSettings,
-        inputPath: validated.inputPath,
-        delimiter: options.delimiter,
-        columns: options.columns,
-        limit: options.limit,
-        stages: validated.stages,
-        retryFailed: options.retryFailed,
-        resumeRunId: Option.map(validated.existing, (r) => r.id)
-      })
-      return { _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary
-    }
     yield* runPreflights(pipeline, validated.stages)
     const prepared = yield* prepareRun(pipeline, options, { distributed: false }, validated)
     return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))

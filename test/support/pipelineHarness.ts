@@ -4,7 +4,7 @@ import { spawn } from "node:child_process"
 import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { DatabaseLive } from "../../src/db/Database.js"
+import { DatabaseLive, UnmigratedDatabaseLive } from "../../src/db/Database.js"
 import { configFrom } from "./TestDatabase.js"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
@@ -91,6 +91,13 @@ export const withDatabase = <A, E>(env: Record<string, string>, query: (sql: Sql
     const sql = yield* SqlClient.SqlClient
     return yield* query(sql)
   }).pipe(Effect.provide(DatabaseLive.pipe(Layer.provide(configFrom(env)))), Effect.scoped)
+
+/** Like withDatabase, without applying migrations: to see what a program left of the schema. */
+export const withUnmigratedDatabase = <A, E>(env: Record<string, string>, query: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return yield* query(sql)
+  }).pipe(Effect.provide(UnmigratedDatabaseLive.pipe(Layer.provide(configFrom(env)))), Effect.scoped)
 
 /** What a run leaves in `companies`, without ids and timestamps: two equivalent runs give equal snapshots. */
 export const companiesSnapshot = (env: Record<string, string>) =>

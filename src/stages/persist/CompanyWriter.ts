@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { hasUnstorable, sanitizeText } from "../../schema/sanitizeText.js"
 import type { CleanCompany } from "../../schema/CleanCompany.js"
 import type { ScrapeResult } from "../../schema/ScrapeResult.js"
 import type { EnrichmentOutcome } from "../../schema/EnrichmentOutcome.js"
@@ -63,7 +64,18 @@ const onConflict = [
 
 const SNIPPET_LENGTH = 1000
 
-const toRow = ({ company, scrape, enrichment }: CompanyRecord) => {
+/** Every value of a row that came from outside, as Postgres can store it (the last guard before the table). */
+const storable = <A extends Record<string, unknown>>(row: A): A => {
+  for (const key in row) {
+    const value = row[key]
+    if (typeof value === "string" && hasUnstorable(value)) (row as Record<string, unknown>)[key] = sanitizeText(value)
+  }
+  return row
+}
+
+const toRow = (record: CompanyRecord) => storable(rowOf(record))
+
+const rowOf = ({ company, scrape, enrichment }: CompanyRecord) => {
   const enriched = enrichment._tag === "Enriched" ? enrichment.result : null
   return {
     company_name: company.companyName,
