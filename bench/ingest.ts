@@ -8,6 +8,10 @@
  * interleaved, `repeat` times. Throughput is rows per CPU second of the child (wall time is printed too).
  * Targets: load+clean ≥ 0.5 × parse-only rows/s; peak RSS < 200 MB; RSS(all rows) ≤ 1.3 × RSS(small).
  * The measured code runs as plain JavaScript; one more load+clean run under tsx is printed for reference.
+ *
+ * Then the writing pass of a run over a `--write-rows` (10,000) line list that is half duplicates, against its
+ * validation pass over the same file, in one process (bench/_writePassRun.ts) on a fresh database of the server
+ * (DATABASE_URL, default the machine's) or, with `--embedded`, on a fresh embedded database: target ≤ 2×.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -16,15 +20,21 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import ts from "typescript"
+import { Effect } from "effect"
+import { freshDatabase } from "./_benchDatabase.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
     small: { type: "string", default: "100000" },
-    repeat: { type: "string", default: "3" }
+    repeat: { type: "string", default: "3" },
+    "write-rows": { type: "string", default: "10000" },
+    embedded: { type: "boolean", default: false }
   }
 })
+const writeRows = Number(values["write-rows"])
+const TARGET_WRITE_RATIO = 2
 const rows = Number(values.rows)
 const small = Number(values.small)
 const repeat = Math.max(1, Number(values.repeat))
@@ -74,6 +84,8 @@ const compile = (outDir: string): string => {
     ...["src/stages/load", "src/stages/clean", "src/schema"].flatMap((dir) =>
       fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f))
     ),
+    "src/config/CleanConfig.ts",
+    "src/config/ConfigValue.ts",
     "bench/_ingestRun.ts"
   ]
   for (const source of sources) {
@@ -85,6 +97,9 @@ const compile = (outDir: string): string => {
     fs.mkdirSync(path.dirname(target), { recursive: true })
     fs.writeFileSync(target, output.outputText)
   }
+  // Clean reads its platform list from data/, next to src/ as in the repository.
+  fs.mkdirSync(path.join(outDir, "data"), { recursive: true })
+  fs.copyFileSync(path.join(root, "data/platforms.json"), path.join(outDir, "data/platforms.json"))
   return path.join(outDir, "bench/_ingestRun.js")
 }
 
@@ -156,6 +171,50 @@ try {
   console.log(`  (by wall time: ${(ingestBig.rows / ingestBig.seconds / (parseOnly.rows / parseOnly.seconds)).toFixed(2)})`)
   console.log(`peak RSS: ${peak.toFixed(1)} MB (target < ${TARGET_RSS_MB}) ${verdict(peak < TARGET_RSS_MB)}`)
   console.log(`RSS ${rows} / ${small} rows: ${growth.toFixed(2)} (target ≤ ${TARGET_GROWTH}) ${verdict(growth <= TARGET_GROWTH)}`)
+
+  // Half duplicates: every second line repeats the company of the line before it.
+  const halfFile = path.join(dir, "half-duplicates.csv")
+  fs.writeFileSync(
+    halfFile,
+    "company_name,domain,country,employee_count,industry_raw\n" +
+      Array.from({ length: writeRows }, (_, i) => {
+        const id = i - (i % 2)
+        return `Company ${id},company-${id}.com,US,${10 + (id % 500)},Software\n`
+      }).join("")
+  )
+  const writePass = await Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_FORMAT: "json" }
+        delete env.DATABASE_URL
+        if (values.embedded) env.EMBEDDED_DATA_DIR = env.PGLITE_DATA_DIR = path.join(dir, "embedded")
+        else env.DATABASE_URL = yield* freshDatabase
+        const out = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "_writePassRun.ts"), halfFile], {
+          encoding: "utf8",
+          env,
+          maxBuffer: 1 << 20,
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+        return JSON.parse(out.trim().split("\n").at(-1)!) as {
+          rows: number
+          rejectedAndDuplicates: number
+          written: number
+          validationSeconds: number
+          writeSeconds: number
+        }
+      })
+    )
+  )
+  if (writePass.written !== writePass.rejectedAndDuplicates) {
+    throw new Error(`rejected_rows holds ${writePass.written} lines, expected ${writePass.rejectedAndDuplicates}`)
+  }
+  const writeRatio = writePass.writeSeconds / writePass.validationSeconds
+  console.log("")
+  console.log(
+    `write pass of ${writePass.rows} lines (${writePass.written} rejected or duplicate written) on the ${values.embedded ? "embedded" : "server"} database: ` +
+      `${writePass.writeSeconds.toFixed(2)} s; validation pass ${writePass.validationSeconds.toFixed(2)} s`
+  )
+  console.log(`write pass / validation pass: ${writeRatio.toFixed(2)} (target ≤ ${TARGET_WRITE_RATIO}) ${verdict(writeRatio <= TARGET_WRITE_RATIO)}`)
 } finally {
   fs.rmSync(dir, { recursive: true, force: true })
   fs.rmSync(outDir, { recursive: true, force: true })

@@ -607,7 +607,7 @@ describe(`query API (${testDatabaseKind})`, () => {
           "-score", "score", "name", "-name", "employee_count", "-employee_count", "updated_at", "-updated_at",
           "segment", "-segment", "country", "-country", "industry", "-industry"
         ])
-        expect(parameter("segment").schema.enum).toEqual(["SMB", "Mid-Market", "Enterprise"])
+        expect(parameter("segment").schema.enum).toEqual(["SMB", "Mid-Market", "Enterprise", "Unknown"])
         expect(parameter("country").description).toContain("USA")
         expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(
           ["country", "cursor", "enrichment_status", "industry", "limit", "max_score", "min_score", "offset", "override", "q", "segment", "sort", "status"]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Either, Stream } from "effect"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parse as parsePsl } from "tldts"
@@ -32,7 +32,8 @@ const row = (values: Partial<RawRow["values"]>, lineNumber = 2): RawRow => {
 }
 
 const domainOf = (input: string) => Either.getOrElse(normalizeDomain(input), (r) => r.reason)
-const countOf = (input: string) => Either.getOrElse(normalizeEmployeeCount(input), (r) => r.reason)
+const countOf = (input: string) =>
+  Either.match(normalizeEmployeeCount(input), { onLeft: (r) => r.reason, onRight: (count) => count.value })
 
 describe("normalizeDomain", () => {
   it("reduces what people paste to the lowercase host", () => {
@@ -172,7 +173,8 @@ describe("normalizeEmployeeCount", () => {
       "1,200 300": "InvalidEmployeeCount",
       "1.2.3": "InvalidEmployeeCount",
       "1e3": "InvalidEmployeeCount",
-      "51-200": "InvalidEmployeeCount",
+      "200-51": "InvalidEmployeeCount",
+      "1.000.5": "InvalidEmployeeCount",
       "99999999999": "InvalidEmployeeCount"
     }
     for (const [input, expected] of Object.entries(cases)) expect([input, countOf(input)]).toEqual([input, expected])
@@ -231,6 +233,9 @@ describe("cleanRow", () => {
           countryCode: "US",
           countryName: "United States",
           employeeCount: 1200,
+          employeeCountRaw: "1,200",
+          employeeCountMin: 1200,
+          employeeCountMax: 1200,
           industryRaw: "Retail"
         },
         countryUnknown: false
@@ -443,4 +448,144 @@ describe("DomainIndex", () => {
     expect(index.firstLineOrAdd("company-300000.example.com", 5)).toBeNull()
     expect(index.size).toBe(count + 1)
   })
+})
+
+describe("real company lists", () => {
+  const realLists = (settings?: Parameters<typeof cleanStream>[1]) =>
+    Stream.runCollect(cleanStream(loadCsv(fixture("real-lists.csv"), {}), settings)).pipe(Effect.map(Chunk.toArray))
+
+  it.effect("rejects links on shared platforms as PlatformUrl, naming the platform, and keeps hosted sites", () =>
+    Effect.gen(function* () {
+      const list = yield* realLists()
+      const platformLines = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+      expect(verdicts(list)).toMatchObject(Object.fromEntries(platformLines.map((line) => [line, "PlatformUrl"])))
+      const message = (line: number) => list.flatMap((o) => (o._tag === "Rejected" && o.rejection.lineNumber === line ? [o.rejection.message] : []))[0]
+      expect(message(2)).toContain("the Apple App Store")
+      expect(message(3)).toContain("Facebook")
+      expect(message(7)).toContain("Y Combinator")
+      expect(message(9)).toContain("LinkedIn")
+      expect(message(12)).toContain("LinkedIn")
+      // No platform company stands in for the companies listed on it, so none of them is a "duplicate".
+      expect(list.some((o) => o._tag === "Rejected" && o.rejection.reason === "Duplicate")).toBe(false)
+      expect(accepted(list).map((c) => c.domain)).toEqual([
+        "apple.com",
+        "acme.github.io",
+        "acme.myshopify.com",
+        "acme.wixsite.com",
+        "acme.wordpress.com",
+        "ranged.com",
+        "krange.com",
+        "band.com",
+        "facebook.com"
+      ])
+    }))
+
+  it.effect("reads head-count ranges and both thousands separators, keeping the text and the bounds", () =>
+    Effect.gen(function* () {
+      const list = yield* realLists()
+      const sizes = Object.fromEntries(
+        accepted(list).map((c) => [c.domain, [c.employeeCount, c.employeeCountMin, c.employeeCountMax, c.employeeCountRaw]])
+      )
+      expect(sizes).toEqual({
+        "apple.com": [10_001, 10_001, null, "10,001+"],
+        "acme.github.io": [1000, 1000, 1000, "1.000"],
+        "acme.myshopify.com": [1000, 1000, 1000, "1,000"],
+        "acme.wixsite.com": [1200, 1200, 1200, "1.200"],
+        "acme.wordpress.com": [23, 11, 50, "11-50"],
+        "ranged.com": [101, 51, 200, "51–200"],
+        "krange.com": [2236, 1000, 5000, "1K-5K"],
+        "band.com": [317, 201, 500, "201 to 500 employees"],
+        "facebook.com": [10_001, 10_001, null, "10,001+"]
+      })
+      expect(verdicts(list)[21]).toBe("MissingEmployeeCount")
+    }))
+
+  it.effect("keeps a company of unknown size with MISSING_EMPLOYEE_COUNT=keep", () =>
+    Effect.gen(function* () {
+      const list = yield* realLists({ missingEmployeeCount: "keep" })
+      const sizeless = accepted(list).find((c) => c.domain === "sizeless.com")
+      expect(sizeless).toMatchObject({ employeeCount: null, employeeCountMin: null, employeeCountMax: null, employeeCountRaw: null })
+      // Only a missing count is kept: an unreadable one is still rejected.
+      const bad = cleanRow(row({ employee_count: "about fifty" }), { missingEmployeeCount: "keep" })
+      expect(Either.isLeft(bad) && bad.left.reason).toBe("InvalidEmployeeCount")
+    }))
+
+  it("tells a platform's profile links from its own site and hosted tenants", () => {
+    const cases: Record<string, string> = {
+      "apple.com": "apple.com",
+      "https://www.apple.com/iphone/": "apple.com",
+      "apps.apple.com": "PlatformUrl",
+      "linkedin.com": "linkedin.com",
+      "uk.linkedin.com/company/acme": "PlatformUrl",
+      "https://bit.ly/3abc": "PlatformUrl",
+      "https://sites.google.com/view/acme": "PlatformUrl",
+      "github.com": "github.com",
+      "github.com/acme": "PlatformUrl",
+      "acme.github.io": "acme.github.io",
+      "blog.acme.github.io": "acme.github.io",
+      "wordpress.com": "wordpress.com",
+      "https://shop.acme.squarespace.com": "acme.squarespace.com",
+      "ycombinator.com": "ycombinator.com",
+      "ycombinator.com/about": "ycombinator.com",
+      "https://www.producthunt.com/products/acme": "PlatformUrl",
+      "info@acme.com": "acme.com"
+    }
+    for (const [input, expected] of Object.entries(cases)) expect([input, domainOf(input)]).toEqual([input, expected])
+  })
+
+  it("reads ranges, open ranges and bands as lists write them", () => {
+    const cases: Record<string, number | string> = {
+      "1-10": 3,
+      "11-50": 23,
+      "51 - 200": 101,
+      "201–500": 317,
+      "501-1,000": 708,
+      "1,001-5,000": 2237,
+      "5,001-10,000": 7072,
+      "10,001+": 10_001,
+      "10000+": 10_000,
+      "1K-5K": 2236,
+      "1.000": 1000,
+      "1,000": 1000,
+      "1.200": 1200,
+      "1.000.000": 1_000_000,
+      "1,5k": 1500,
+      "< 10": 3,
+      "more than 1000": 1001,
+      "Self-employed": 1,
+      "11-50 employees": 23,
+      "0-10": 3
+    }
+    for (const [input, expected] of Object.entries(cases)) expect([input, countOf(input)]).toEqual([input, expected])
+    const open = normalizeEmployeeCount("10,001+")
+    expect(Either.getOrThrow(open)).toEqual({ value: 10_001, min: 10_001, max: null })
+  })
+})
+
+describe("IngestReport: companies kept without a head count", () => {
+  it.effect("are counted in the summary", () =>
+    Effect.gen(function* () {
+      const report = new IngestReport()
+      const list = yield* Stream.runCollect(cleanStream(loadCsv(fixture("real-lists.csv"), {}), { missingEmployeeCount: "keep" }))
+      for (const outcome of list) report.add(outcome)
+      expect(report.unknownSizes).toBe(1)
+      expect(report.summaryLines()).toContain("  employee count unknown (accepted, segment Unknown): 1")
+      expect(report.byReason.get("PlatformUrl")).toBe(11)
+    }))
+})
+
+describe("MISSING_EMPLOYEE_COUNT", () => {
+  const run = (value: string) =>
+    Stream.runCollect(cleanStream(loadCsv(fixture("real-lists.csv"), {}))).pipe(
+      Effect.map(Chunk.toArray),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MISSING_EMPLOYEE_COUNT", value]])))
+    )
+
+  it.effect("is read by cleanStream: keep accepts the sizeless company, a bad value names the variable", () =>
+    Effect.gen(function* () {
+      expect(accepted(yield* run("keep")).some((c) => c.domain === "sizeless.com")).toBe(true)
+      expect(accepted(yield* run("reject")).some((c) => c.domain === "sizeless.com")).toBe(false)
+      const error = yield* Effect.flip(run("maybe"))
+      expect(String(error)).toContain("MISSING_EMPLOYEE_COUNT: expected one of reject, keep, got 'maybe'")
+    }))
 })

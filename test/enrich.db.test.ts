@@ -5,6 +5,7 @@ import { DatabaseLive } from "../src/db/Database.js"
 import { Enricher, EnricherLive } from "../src/stages/enrich/Enricher.js"
 import type { EnrichmentInput } from "../src/stages/enrich/EnrichmentInput.js"
 import { inputHash } from "../src/stages/enrich/inputHash.js"
+import { CompanyWriter } from "../src/stages/persist/CompanyWriter.js"
 import { type FakeScript, startFakeLlmServer } from "./support/fakeLlmServer.js"
 import { configFrom, freshDatabaseEnv, testDatabaseKind } from "./support/TestDatabase.js"
 
@@ -82,5 +83,76 @@ describe(`enrichment cache (${testDatabaseKind})`, () => {
       expect(server.calls()).toBe(1)
       const [row] = yield* sql<{ score: number }>`SELECT (output->>'icpFitScore')::int AS score FROM enrichments WHERE input_hash = ${hash}`
       expect(row!.score).toBe(result.output.icpFitScore)
+    }))
+
+  it.scopedLive("text the LLM answers with U+0000 in it is stored without it, in the cache and in companies", () =>
+    Effect.gen(function* () {
+      const answer = {
+        icp_fit_score: 77,
+        segment: "Enterprise",
+        primary_use_case: "Reconciliation\u0000 automation",
+        risk_flags: ["long\u0000 procurement"],
+        personalized_pitch: "Globex, automate\u0000 reconciliation with CommonForge.",
+        score_rationale: [
+          { reason: "Payments platform\u0000.", quote: null },
+          { reason: "Large team.", quote: "payments platform\u0000" }
+        ],
+        confidence: 0.7
+      }
+      const { startEnricher, sql } = yield* setup([{ type: "object", value: answer }])
+      const enricher = yield* startEnricher
+      const sizeless: EnrichmentInput = { ...company, employeeCount: null }
+      const result = yield* enricher.enrich(sizeless)
+      expect(JSON.stringify(result.output)).not.toContain("\\u0000")
+      expect(result.output.personalizedPitch).toBe("Globex, automate reconciliation with CommonForge.")
+      expect(result.output.segment).toBe("Unknown")
+      const [cached] = yield* sql<{ output: string }>`SELECT output::text AS output FROM enrichments`
+      expect(cached!.output).not.toContain("\\u0000")
+
+      const db = yield* Effect.context<SqlClient.SqlClient>().pipe(Effect.provideService(SqlClient.SqlClient, sql))
+      const writer = yield* CompanyWriter.pipe(Effect.provide(CompanyWriter.Default), Effect.provide(db))
+      yield* writer.upsertBatch([
+        {
+          company: {
+            lineNumber: 2,
+            companyName: "Globex",
+            domain: company.domain,
+            countryRaw: "US",
+            countryCode: "US",
+            countryName: "United States",
+            employeeCount: null,
+            employeeCountRaw: null,
+            employeeCountMin: null,
+            employeeCountMax: null,
+            industryRaw: "Fintech"
+          },
+          scrape: null,
+          enrichment: { _tag: "Enriched", result }
+        },
+        {
+          company: {
+            lineNumber: 3,
+            companyName: "Initech",
+            domain: "initech.example",
+            countryRaw: "US",
+            countryCode: "US",
+            countryName: "United States",
+            employeeCount: 10_001,
+            employeeCountRaw: "10,001+",
+            employeeCountMin: 10_001,
+            employeeCountMax: null,
+            industryRaw: "Software"
+          },
+          scrape: null,
+          enrichment: { _tag: "NotEnriched" }
+        }
+      ])
+      const rows = yield* sql<{ domain: string; pitch: string | null; segment: string | null; raw: string | null; min: number | null; max: number | null }>`
+        SELECT domain, personalized_pitch AS pitch, segment, employee_count_raw AS raw, employee_count_min AS min, employee_count_max AS max
+        FROM companies ORDER BY domain`
+      expect(rows).toEqual([
+        { domain: "globex.example", pitch: "Globex, automate reconciliation with CommonForge.", segment: "Unknown", raw: null, min: null, max: null },
+        { domain: "initech.example", pitch: null, segment: null, raw: "10,001+", min: 10_001, max: null }
+      ])
     }))
 })

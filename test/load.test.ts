@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { parseColumnMapping } from "../src/stages/load/ColumnMapping.js"
 import { detectDelimiter } from "../src/stages/load/detectDelimiter.js"
 import { LineEndings } from "../src/stages/load/LineEndings.js"
 import { loadCsv } from "../src/stages/load/loadCsv.js"
@@ -146,8 +147,8 @@ describe("loadCsv", () => {
       expect(error.reason).toBe("MissingColumns")
       expect(error.line).toBe(1)
       expect(error.message).toContain(fixture("missing-columns.csv"))
-      expect(error.message).toContain("lacks required columns employee_count, industry_raw")
-      expect(error.message).toContain('columns found: "Company", "Website", "Country", "Size"')
+      expect(error.message).toContain("lacks required columns country, employee_count, industry_raw")
+      expect(error.message).toContain('columns found: "Company", "Website", "Location Notes", "Staff Notes"')
       // A delimiter the detection does not know reads as one column; the message says so.
       const piped = yield* failure(fixture("wrong-delimiter.csv"))
       expect(piped.reason).toBe("MissingColumns")
@@ -391,5 +392,64 @@ describe("sha256File", () => {
     Effect.gen(function* () {
       const error = yield* Effect.flip(sha256File(fixture("no-such-file.csv")))
       expect(error.reason).toBe("FileNotFound")
+    }))
+})
+
+describe("loadCsv: header aliases and --columns", () => {
+  it.effect("maps common aliases by default", () =>
+    Effect.gen(function* () {
+      const result = yield* rows(fixture("real-lists.csv"))
+      expect(summary(result[0]!)).toEqual({
+        line: 2,
+        company_name: "FameGame",
+        domain: "https://apps.apple.com/us/app/famegame/id1545158372",
+        country: "United States",
+        employee_count: "11-50",
+        industry_raw: "Consumer"
+      })
+      const dir = tempDir()
+      const file = path.join(dir, "aliases.csv")
+      fs.writeFileSync(file, "Name,URL,Headquarters Country,Company Size,Sector\nAcme,acme.com,DE,51-200,Fintech\n")
+      expect(summary((yield* rows(file))[0]!)).toMatchObject({ company_name: "Acme", domain: "acme.com", country: "DE", employee_count: "51-200", industry_raw: "Fintech" })
+    }))
+
+  it.effect("maps any other header with --columns", () =>
+    Effect.gen(function* () {
+      const missing = yield* failure(fixture("custom-headers.csv"))
+      expect(missing.message).toContain("lacks required columns company_name, domain, country, employee_count")
+      const columns = "company_name=Org,domain=Web Address,country=nation,Employee Count=People"
+      const result = yield* Stream.runCollect(loadCsv(fixture("custom-headers.csv"), { columns })).pipe(Effect.map(Chunk.toArray))
+      expect(summary(result[0]!)).toEqual({ line: 2, company_name: "Acme", domain: "acme.com", country: "US", employee_count: "120", industry_raw: "SaaS" })
+      const wrong = yield* Effect.flip(Stream.runCollect(loadCsv(fixture("custom-headers.csv"), { columns: "domain=Site" })))
+      expect(wrong.reason).toBe("MissingColumns")
+      expect(wrong.message).toContain("domain (--columns domain=Site: no such header)")
+    }))
+
+  it("parses --columns purely, naming what is wrong", () => {
+    expect(parseColumnMapping("domain=Website, employee_count=Headcount")).toEqual(Either.right({ domain: "Website", employee_count: "Headcount" }))
+    expect(Either.flip(parseColumnMapping("domain"))).toEqual(Either.right('--columns: expected COLUMN=HEADER, got "domain"'))
+    expect(Either.flip(parseColumnMapping("site=Website"))).toEqual(
+      Either.right('--columns: "site" is not a column; the columns are company_name, domain, country, employee_count, industry_raw')
+    )
+    expect(Either.flip(parseColumnMapping("domain=A,domain=B"))).toEqual(Either.right("--columns: domain is given twice"))
+  })
+
+  it.effect("a bad --columns is a LoadError before any row", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Stream.runCollect(loadCsv(fixture("basic.csv"), { columns: "nonsense" })))
+      expect(error.reason).toBe("InvalidColumns")
+    }))
+
+  it.effect("cleans NUL and other control characters out of fields, so they never reach the database", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const file = path.join(dir, "nul.csv")
+      fs.writeFileSync(file, `${HEADER}\nGood,good.com,US,10,SaaS\nAc\u0000me\u0007,acme\u0000.com,US,1\u00000,Saa\u0000S\n`)
+      const result = yield* rows(file)
+      expect(result.map(summary)).toEqual([
+        { line: 2, company_name: "Good", domain: "good.com", country: "US", employee_count: "10", industry_raw: "SaaS" },
+        { line: 3, company_name: "Acme", domain: "acme.com", country: "US", employee_count: "10", industry_raw: "SaaS" }
+      ])
+      expect(JSON.stringify(result[1]!.raw)).not.toMatch(/\\u0000|\\u0007/)
     }))
 })

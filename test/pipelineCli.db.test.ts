@@ -180,7 +180,15 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
         fs.writeFileSync(badCsv, "name,website\nAcme,acme.com\n")
         const missing = yield* runCli(["--input", badCsv], w.env(db), w.dir)
         expect(missing.code).toBe(2)
-        expect(missing.stderr).toMatch(/lacks required columns company_name.*columns found: \\"name\\"/)
+        expect(missing.stderr).toMatch(/lacks required columns country, employee_count, industry_raw.*columns found: \\"name\\"/)
+
+        const badFlag = yield* runCli(["--input", w.csv, "--retry-faild"], w.env(db), w.dir)
+        expect(badFlag.code).toBe(2)
+        expect(badFlag.stderr).toMatch(/unknown option --retry-faild/)
+        expect(badFlag.stderr).not.toMatch(/_tag/)
+        const badValue = yield* runCli(["--limit", "many"], w.env(db), w.dir)
+        expect(badValue.code).toBe(2)
+        expect(badValue.stderr).not.toMatch(/_tag/)
 
         const badConfig = yield* runCli(["--input", w.csv], w.env(db, { CONCURRENT_LLM_CALLS: "many" }), w.dir)
         expect(badConfig.code).toBe(2)

@@ -24,6 +24,9 @@ const company = (domain: string): CleanCompany => ({
   countryCode: "DE",
   countryName: "Germany",
   employeeCount: 120,
+  employeeCountRaw: "120",
+  employeeCountMin: 120,
+  employeeCountMax: 120,
   industryRaw: "Software"
 })
 
@@ -52,6 +55,7 @@ const RecordingServices = Layer.mergeAll(
     provider: "test",
     model: "test",
     promptVersion: "v",
+    preflight: Effect.void,
     enrich: (input) =>
       input.domain === "broken.com"
         ? Effect.dieMessage("enricher bug")

@@ -6,7 +6,7 @@ import { qualificationStatusValues } from "./QualificationStatus.js"
 import * as QueryParam from "./QueryParam.js"
 
 export const enrichmentStatusValues = ["success", "failed", "pending", "any"] as const
-export const segmentValues = ["SMB", "Mid-Market", "Enterprise"] as const
+export const segmentValues = ["SMB", "Mid-Market", "Enterprise", "Unknown"] as const
 export const overrideStateValues = ["any", "overridden", "none"] as const
 
 export const MAX_LIMIT = 500

@@ -1,12 +1,12 @@
-import { Args, Command, Options, ValidationError } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { Cause, Console, Data, Effect, Either, Exit, Option } from "effect"
 import * as zlib from "node:zlib"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
-import { errorMessage } from "../process/errorMessage.js"
-import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
+import { ExitCode } from "../process/ExitCode.js"
+import { runProgram } from "../process/runProgram.js"
 import { decodeHtml } from "../stages/scrape/decodeHtml.js"
 import { extractText } from "../stages/scrape/extractText.js"
 
@@ -87,24 +87,11 @@ const cli = Command.run(command, { name: "extract", version: "0.1.0" })
 const main = Effect.gen(function* () {
   const provider = yield* configProviderWithDotEnv()
   yield* cli(process.argv).pipe(Effect.withConfigProvider(provider))
-}).pipe(
-  Effect.tapErrorCause((cause) => {
-    if (Cause.isInterruptedOnly(cause)) return Effect.void
-    // @effect/cli has printed its own argument errors, with the usage.
-    if (Option.exists(Cause.failureOption(cause), ValidationError.isValidationError)) return Effect.void
-    return Console.error(`error: ${errorMessage(cause)}`)
-  }),
-  Effect.provide(NodeContext.layer)
-)
+}).pipe(Effect.provide(NodeContext.layer))
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) return onExit(ExitCode.Ok)
-    const badInput = Option.exists(
-      Cause.failureOption(exit.cause),
-      (error) => error instanceof ExtractCliError || ValidationError.isValidationError(error)
-    )
-    onExit(badInput ? ExitCode.BadInput : exitCodeForCause(exit.cause))
-  }
+runProgram(main, {
+  exitCode: (exit) =>
+    Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (error) => error instanceof ExtractCliError)
+      ? ExitCode.BadInput
+      : undefined
 })

@@ -1,14 +1,14 @@
 import { Args, Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option, Schedule } from "effect"
+import { NodeContext } from "@effect/platform-node"
+import { Console, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import * as fs from "node:fs"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { parseStageList } from "../pipeline/definePipeline.js"
 import { Pipeline } from "../pipeline/Pipeline.js"
 import { PipelineSettings } from "../pipeline/PipelineSettings.js"
-import { errorMessage } from "../process/errorMessage.js"
-import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
+import { ExitCode } from "../process/ExitCode.js"
+import { runProgram } from "../process/runProgram.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
 import { PipelineLayer, RunsQueryLayer } from "../pipeline/PipelineLayer.js"
@@ -49,6 +49,10 @@ const options = {
     Options.optional
   ),
   delimiter: Options.text("delimiter").pipe(Options.withDescription("field delimiter (default: detected among , ; and tab)"), Options.optional),
+  columns: Options.text("columns").pipe(
+    Options.withDescription("which header holds a column, e.g. domain=Website,employee_count=Headcount (common aliases map by themselves)"),
+    Options.optional
+  ),
   resume: Options.boolean("resume").pipe(Options.withDescription("continue the latest unfinished run")),
   runId: Options.integer("run-id").pipe(Options.withDescription("continue this run"), Options.optional),
   only: Options.text("only").pipe(
@@ -109,6 +113,7 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
     const pipelineOptions: PipelineOptions = {
       input: Option.getOrUndefined(args.input),
       delimiter: Option.getOrUndefined(args.delimiter),
+      columns: Option.getOrUndefined(args.columns),
       resume: args.resume,
       runId: Option.getOrUndefined(args.runId),
       only,
@@ -195,31 +200,29 @@ const cli = Command.run(pipelineCommand.pipe(Command.withSubcommands([runsComman
   version: "0.1.0"
 })
 
+const builtInFlags = new Set(["--help", "-h", "--version", "--wizard", "--completions", "--log-level"])
+const pipelineFlags = new Set(Object.keys(options).map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`))
+
+/** @effect/cli reads an unknown flag as a subcommand ("Invalid subcommand"); name it for what it is. */
+const unknownFlag = (argv: ReadonlyArray<string>) => {
+  const args = argv.slice(2)
+  if (args[0] === "runs" || args[0] === "status") return undefined
+  return args.find((arg) => arg.startsWith("-") && !/^-\d/.test(arg) && !pipelineFlags.has(arg.split("=")[0]!) && !builtInFlags.has(arg.split("=")[0]!))
+}
+
 const main = Effect.gen(function* () {
   const provider = yield* configProviderWithDotEnv()
-  yield* cli(process.argv).pipe(Effect.withConfigProvider(provider))
-}).pipe(
-  Effect.tapErrorCause((cause) =>
-    Cause.isInterruptedOnly(cause)
-      ? Effect.void
-      : Effect.sync(() => {
-          const message = errorMessage(cause)
-          const json = process.env.LOG_FORMAT === "json" || (process.env.LOG_FORMAT !== "pretty" && !process.stderr.isTTY)
-          process.stderr.write(
-            json
-              ? JSON.stringify({ timestamp: new Date().toISOString(), level: "error", message, exit_code: exitCodeForCause(cause) }) + "\n"
-              : `error: ${message}\n`
-          )
-        })
-  ),
-  Effect.provide(NodeContext.layer)
-)
-
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => {
-    if (signal) return onExit(signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted)
-    onExit(Exit.isSuccess(exit) ? exitCode : exitCodeForCause(exit.cause))
+  const unknown = unknownFlag(process.argv)
+  if (unknown !== undefined) {
+    return yield* new PipelineError({
+      reason: "BadArgument",
+      message: `unknown option ${unknown}; the options are ${[...pipelineFlags].join(", ")} (see --help)`
+    })
   }
+  yield* cli(process.argv).pipe(Effect.withConfigProvider(provider))
+}).pipe(Effect.provide(NodeContext.layer))
+
+runProgram(main, {
+  exitCode: (exit) =>
+    signal ? (signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted) : Exit.isSuccess(exit) ? exitCode : undefined
 })

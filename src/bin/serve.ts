@@ -1,38 +1,25 @@
-import { Cause, ConfigError, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
+import { Cause, Data, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
 import { fileURLToPath } from "node:url"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
-import { formatConfigError } from "../config/formatConfigError.js"
-import { errorMessage } from "../process/errorMessage.js"
-import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
+import { ExitCode } from "../process/ExitCode.js"
+import { exitWithFailure } from "../process/runProgram.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { ApiLayer } from "../api/ApiLayer.js"
 import { makeApp } from "../api/makeApp.js"
 import { startApiServer } from "../api/startApiServer.js"
 import { isWatchedChild, runUnderWatcher } from "../api/watchMode.js"
 
+class ServeError extends Data.TaggedError("ServeError")<{ readonly reason: "Listen"; readonly message: string }> {}
+
 /** In-flight requests get this long to finish after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
-
-function fail(message: string, code: number): never {
-  process.stderr.write(`error: ${message}\n`)
-  process.exit(code)
-}
 
 const provider = await Effect.runPromise(configProviderWithDotEnv())
 const loaded = Effect.runSyncExit(
   Effect.all({ settings: ApiConfig, log: resolveLogMode }).pipe(Effect.withConfigProvider(provider))
 )
-if (Exit.isFailure(loaded)) {
-  const error = Cause.failureOption(loaded.cause)
-  fail(
-    Option.isSome(error) && ConfigError.isConfigError(error.value)
-      ? `configuration error:\n${formatConfigError(error.value)}`
-      : errorMessage(loaded.cause),
-    ExitCode.BadInput
-  )
-}
-const { settings, log: { mode, level } } = loaded.value
+const { settings, log: { mode, level } } = Exit.getOrElse(loaded, (cause) => exitWithFailure(cause))
 
 if (settings.reload && !isWatchedChild()) {
   process.exit(await runUnderWatcher(fileURLToPath(import.meta.url)))
@@ -44,7 +31,7 @@ const runtime = ManagedRuntime.make(
 const started = await runtime.runtimeEffect.pipe(Effect.exit, Effect.runPromise)
 if (Exit.isFailure(started)) {
   await runtime.dispose()
-  fail(errorMessage(started.cause), exitCodeForCause(started.cause))
+  exitWithFailure(started.cause)
 }
 
 const app = makeApp(runtime, {
@@ -55,7 +42,9 @@ const app = makeApp(runtime, {
   warmScore: settings.warmScore
 })
 const server = await startApiServer(app, { host: settings.host, port: settings.port }).catch((error: Error) =>
-  runtime.dispose().then(() => fail(`cannot listen on ${settings.host}:${settings.port}: ${error.message}`, ExitCode.Failures))
+  runtime.dispose().then(() =>
+    exitWithFailure(Cause.fail(new ServeError({ reason: "Listen", message: `cannot listen on ${settings.host}:${settings.port}: ${error.message}` })))
+  )
 )
 const shown = settings.host === "0.0.0.0" || settings.host === "::" ? "localhost" : settings.host
 await runtime.runPromise(

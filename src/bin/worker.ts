@@ -1,11 +1,11 @@
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
-import { errorMessage } from "../process/errorMessage.js"
-import { exitCodeForCause, ExitCode } from "../process/ExitCode.js"
+import { ExitCode } from "../process/ExitCode.js"
+import { runProgram } from "../process/runProgram.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineLayer } from "../pipeline/PipelineLayer.js"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
@@ -35,17 +35,7 @@ const main = Effect.gen(function* () {
     ).pipe(Effect.annotateLogs({ event: "worker.start", host: cluster.host, port: cluster.port }))
     yield* Layer.launch(worker)
   }).pipe(Effect.provide(loggerLayer(mode, level)), Effect.withConfigProvider(provider))
-}).pipe(
-  Effect.tapErrorCause((cause) =>
-    Cause.isInterruptedOnly(cause)
-      ? Effect.void
-      : Effect.sync(() => process.stderr.write(`error: ${errorMessage(cause)}\n`))
-  ),
-  Effect.provide(NodeContext.layer)
-)
+}).pipe(Effect.provide(NodeContext.layer))
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause) ? ExitCode.Ok : exitCodeForCause(exit.cause))
-})
+// Stopped by a signal is how a runner ends: exit 0.
+runProgram(main, { exitCode: (exit) => (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? ExitCode.Ok : undefined) })

@@ -2,4 +2,6 @@
 export interface InputSource {
   readonly path: string
   readonly delimiter?: string | undefined
+  /** `--columns domain=Website,...`: which header holds a column. */
+  readonly columns?: string | undefined
 }

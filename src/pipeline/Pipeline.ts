@@ -36,7 +36,7 @@ export const load = makeStage({
   errors: [errorSpec("LoadError", LoadErrorReason)],
   records: () => "runs.input_sha256",
   run: (sources: Stream.Stream<InputSource>) =>
-    Stream.flatMap(sources, (source) => loadCsv(source.path, source.delimiter === undefined ? {} : { delimiter: source.delimiter })),
+    Stream.flatMap(sources, (source) => loadCsv(source.path, { delimiter: source.delimiter, columns: source.columns })),
   count: (_row: RawRow) => "done"
 })
 
@@ -122,6 +122,8 @@ export const enrich = makeStage({
   retry: (s) => `transient: exponential + jitter, max ${s.llm.maxRetries}; invalid output: once with the error fed back`,
   errors: [errorSpec("EnrichError (a result, not a failure)", EnrichErrorReason), errorSpec("SqlError")],
   records: () => "enrichments (cache by input hash), run_items",
+  // A remote LLM that is down or lacks the model fails the run before anything is written.
+  preflight: () => Effect.flatMap(Enricher, (enricher) => enricher.preflight),
   run: (company, options) =>
     options.selected
       ? Effect.flatMap(Enricher, (enricher) => enricher.enrich(company.get(merge))).pipe(

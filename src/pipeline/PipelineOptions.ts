@@ -1,6 +1,8 @@
 export interface PipelineOptions {
   readonly input: string | undefined
   readonly delimiter: string | undefined
+  /** `--columns domain=Website,employee_count=Headcount`: which header holds a column. */
+  readonly columns?: string | undefined
   readonly resume: boolean
   readonly runId: number | undefined
   readonly only: ReadonlyArray<string> | undefined
@@ -17,6 +19,7 @@ export const DEFAULT_INPUT = "data/companies.csv"
 export const defaultPipelineOptions: PipelineOptions = {
   input: undefined,
   delimiter: undefined,
+  columns: undefined,
   resume: false,
   runId: undefined,
   only: undefined,

@@ -110,7 +110,7 @@ export const openRunSession = (args: RunSessionArgs) =>
     })
 
     /** The writing pass over the input: rejections are recorded, accepted companies come out (up to --limit). */
-    const companies = readInput(pipeline, { path: args.inputPath, delimiter: options.delimiter }, (stage, outcome) => {
+    const companies = readInput(pipeline, { path: args.inputPath, delimiter: options.delimiter, columns: options.columns }, (stage, outcome) => {
       if (outcome) counters.add(stage.name, outcome)
     }).pipe(
       Stream.mapChunksEffect((chunk) =>

@@ -47,6 +47,8 @@ interface StageCommon<Name extends string> {
   readonly errors: ReadonlyArray<StageErrorSpec>
   /** Where it records progress, for the plan. */
   readonly records: (settings: PipelineSettings) => string
+  /** Checked before a run that selects the stage writes anything (e.g. that the LLM server answers). */
+  readonly preflight: ((settings: PipelineSettings) => Effect.Effect<void, any, any>) | null
 }
 
 /** A stage over the whole input stream (load, clean): each element is counted as it passes. */
@@ -112,7 +114,7 @@ export type StageErrors<S> =
         ? E
         : never
 
-type Defaults = "upstream" | "errors" | "retry" | "records"
+type Defaults = "upstream" | "errors" | "retry" | "records" | "preflight"
 type CompanyDefaults = Defaults | "pure" | "callsLlm" | "item" | "preview" | "previewLabel" | "outcome"
 
 /** A typed failure and its reasons, read off its `reason` Schema literals. */
@@ -135,7 +137,7 @@ export const makeStage: {
     spec: Omit<SinkStage<Name, E, R>, Defaults> & Partial<Pick<SinkStage<Name, E, R>, Defaults>>
   ): SinkStage<Name, E, R>
 } = (spec: any): any => {
-  const common = { upstream: [], errors: [], retry: none, records: () => "-", ...spec }
+  const common = { upstream: [], errors: [], retry: none, records: () => "-", preflight: null, ...spec }
   return spec.kind === "company"
     ? { pure: false, callsLlm: false, item: null, preview: null, previewLabel: null, outcome: () => "done", ...common }
     : common

@@ -27,14 +27,13 @@ const commitBatch = (
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const runs = yield* RunStore
+    const items = batch.flatMap((company) => itemsOf(pipeline, company, selected))
+    const sink = pipeline.sink && selected.has(pipeline.sink.name) ? pipeline.sink : undefined
+    if (!sink && items.length === 0) return batch.length
     yield* sql.withTransaction(
       Effect.gen(function* () {
-        if (pipeline.sink && selected.has(pipeline.sink.name)) yield* pipeline.sink.run(batch)
-        yield* runs.recordItems(
-          runId,
-          batch.flatMap((company) => itemsOf(pipeline, company, selected)),
-          attempt
-        )
+        if (sink) yield* sink.run(batch)
+        yield* runs.recordItems(runId, items, attempt)
       })
     )
     return batch.length

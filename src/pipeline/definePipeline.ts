@@ -2,6 +2,7 @@ import { Effect, Stream } from "effect"
 import type { CompanyRun } from "./CompanyRun.js"
 import type { CleanOutcome } from "../stages/clean/CleanOutcome.js"
 import type { InputSource } from "./InputSource.js"
+import { PipelineSettings } from "./PipelineSettings.js"
 import type { ItemRecord } from "./RunStore.js"
 import type {
   AnyCompanyStage,
@@ -183,3 +184,16 @@ export const runSink = <P extends Pipeline>(
   pipeline: P,
   batch: ReadonlyArray<CompanyRun>
 ): Effect.Effect<void, PipelineErrors<P>, PipelineRequirements<P>> => (pipeline.sink ? pipeline.sink.run(batch) : Effect.void)
+
+/** Every selected stage's preflight check, in pipeline order, before a run writes anything. */
+export const runPreflights = <P extends Pipeline>(
+  pipeline: P,
+  selected: ReadonlySet<string>
+): Effect.Effect<void, PipelineErrors<P>, PipelineRequirements<P>> =>
+  Effect.flatMap(Effect.orDie(PipelineSettings), (settings) =>
+    Effect.forEach(
+      pipeline.stages.filter((s) => s.preflight !== null && selected.has(s.name)),
+      (stage) => stage.preflight!(settings),
+      { discard: true }
+    )
+  ) as never

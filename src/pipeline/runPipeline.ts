@@ -11,7 +11,7 @@ import { sha256File } from "../stages/load/sha256File.js"
 import { Enricher } from "../stages/enrich/Enricher.js"
 import { commitCompanies } from "./commitCompanies.js"
 import { CompanyRun } from "./CompanyRun.js"
-import { type Pipeline, type PipelineErrors, type PipelineRequirements, readInput, selectStages } from "./definePipeline.js"
+import { type Pipeline, type PipelineErrors, type PipelineRequirements, readInput, runPreflights, selectStages } from "./definePipeline.js"
 import { planDryRun } from "./planDryRun.js"
 import { PipelineError } from "./PipelineError.js"
 import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
@@ -34,7 +34,7 @@ const STAGE_BUFFER = 64
  */
 const validateInput = (pipeline: Pipeline, inputPath: string, options: PipelineOptions) =>
   Stream.suspend(() => {
-    const outcomes = readInput(pipeline, { path: inputPath, delimiter: options.delimiter })
+    const outcomes = readInput(pipeline, { path: inputPath, delimiter: options.delimiter, columns: options.columns })
     let accepted = 0
     const limit = options.limit
     return limit === undefined ? outcomes : Stream.takeUntil(outcomes, (o) => o._tag === "Accepted" && ++accepted >= limit)
@@ -160,6 +160,7 @@ export const runPipeline = <P extends Pipeline>(pipeline: P, options: PipelineOp
         settings: yield* PipelineSettings,
         inputPath: validated.inputPath,
         delimiter: options.delimiter,
+        columns: options.columns,
         limit: options.limit,
         stages: validated.stages,
         retryFailed: options.retryFailed,
@@ -167,6 +168,7 @@ export const runPipeline = <P extends Pipeline>(pipeline: P, options: PipelineOp
       })
       return { _tag: "DryRun", validation: validated.validation, plan } as const satisfies RunSummary
     }
+    yield* runPreflights(pipeline, validated.stages)
     const prepared = yield* prepareRun(pipeline, options, { distributed: false }, validated)
     return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
   }).pipe(Effect.scoped, Effect.withSpan("pipeline.run")) as Effect.Effect<RunSummary, ExecutorErrors<P>, ExecutorRequirements<P>>

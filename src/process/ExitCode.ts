@@ -1,3 +1,4 @@
+import { ValidationError } from "@effect/cli"
 import { Cause, ConfigError, Option } from "effect"
 
 export const ExitCode = {
@@ -11,10 +12,12 @@ export const ExitCode = {
 
 /** The one place errors become exit codes (documented in the README). */
 export const exitCodeForError = (error: unknown): number => {
-  if (ConfigError.isConfigError(error)) return ExitCode.BadInput
+  if (ConfigError.isConfigError(error) || ValidationError.isValidationError(error)) return ExitCode.BadInput
   const tagged = error as { _tag?: string; reason?: string }
   switch (tagged._tag) {
     case "LoadError":
+    case "EnricherSetupError":
+    case "LlmPreflightError":
       return ExitCode.BadInput
     case "PipelineError":
       return tagged.reason === "LockHeld" ? ExitCode.Locked : ExitCode.BadInput
@@ -22,8 +25,8 @@ export const exitCodeForError = (error: unknown): number => {
       return tagged.reason === "Locked" ? ExitCode.Locked : ExitCode.Failures
     case "ClusterError":
       return tagged.reason === "NeedsServer" ? ExitCode.BadInput : ExitCode.Failures
-    case "ValidationError":
-    case "HelpDoc":
+    case "EnricherSetupError":
+    case "LlmPreflightError":
       return ExitCode.BadInput
     default:
       return ExitCode.Failures

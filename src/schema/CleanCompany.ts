@@ -11,7 +11,16 @@ export const CleanCompany = Schema.Struct({
   /** ISO 3166-1 alpha-2, null when the raw value is unknown or empty. */
   countryCode: Schema.NullOr(Schema.String),
   countryName: Schema.NullOr(Schema.String),
-  employeeCount: Schema.Int.pipe(Schema.nonNegative()),
+  /**
+   * The head count scoring and segments use: the count as given, a range's geometric midpoint, an open range's lower
+   * bound; null when the list gives none and MISSING_EMPLOYEE_COUNT=keep.
+   */
+  employeeCount: Schema.NullOr(Schema.Int.pipe(Schema.nonNegative())),
+  /** The cell as written (`51-200`, `10,001+`), null when empty. */
+  employeeCountRaw: Schema.NullOr(Schema.String),
+  employeeCountMin: Schema.NullOr(Schema.Int.pipe(Schema.nonNegative())),
+  /** null for an open range (`10,001+`) or an unknown count. */
+  employeeCountMax: Schema.NullOr(Schema.Int.pipe(Schema.nonNegative())),
   industryRaw: Schema.NullOr(Schema.String)
 })
 

@@ -3,6 +3,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { type ParsedPrompt, parseUserPrompt } from "../../src/stages/enrich/EnrichmentPrompt.js"
 import { scoreHeuristically } from "../../src/stages/enrich/heuristicScore.js"
+import { defaultIcp } from "./defaultIcp.js"
 
 /**
  * A fake LLM server on 127.0.0.1 speaking both OpenAI APIs: `POST /v1/responses` (what @effect/ai-openai
@@ -59,6 +60,8 @@ export interface FakeLlmServerOptions {
   readonly script?: FakeScript
   /** `response_format` types /chat/completions accepts (others get a 400). Default: json_schema, json_object. */
   readonly chatResponseFormats?: ReadonlyArray<"json_schema" | "json_object">
+  /** What `GET /v1/models` lists (default fake-model, fake-model-2, gpt-4.1-mini: the models tests use), or the status it answers with instead. */
+  readonly models?: ReadonlyArray<string> | { readonly status: number }
 }
 
 export interface FakeLlmServer {
@@ -99,10 +102,13 @@ export const fakeValidAnswer = (company: ParsedPrompt | undefined): string =>
         ? { companyName: "Unknown company", employeeCount: 0, industry: null, websiteText: null }
         : {
             companyName: company.company.company_name,
+            domain: company.company.domain,
+            country: company.company.country,
             employeeCount: company.company.employee_count,
             industry: company.company.industry,
             websiteText: company.websiteText
-          }
+          },
+      defaultIcp.structure
     )
   )
 
@@ -231,6 +237,11 @@ export const startFakeLlmServer = (
     const chunks: Array<Buffer> = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const path = (req.url ?? "/").split("?")[0]!
+    if (req.method === "GET" && path === "/v1/models") {
+      const models = options.models ?? ["fake-model", "fake-model-2", "gpt-4.1-mini"]
+      if ("status" in models) return json(res, models.status, { error: { message: `scripted status ${models.status}` } })
+      return json(res, 200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })) })
+    }
     const api: FakeApi | undefined =
       req.method === "POST" && path === "/v1/responses"
         ? "responses"

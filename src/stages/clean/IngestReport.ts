@@ -17,6 +17,8 @@ export class IngestReport {
   duplicates = 0
   /** Accepted rows whose country names no known country (kept raw). */
   unknownCountries = 0
+  /** Accepted rows without a head count (MISSING_EMPLOYEE_COUNT=keep): segment Unknown. */
+  unknownSizes = 0
   readonly byReason = new Map<RejectReason, number>()
   readonly examples = new Map<RejectReason, Array<RejectionExample>>()
   readonly unknownCountryExamples: Array<RejectionExample> = []
@@ -25,6 +27,7 @@ export class IngestReport {
     this.read++
     if (outcome._tag === "Accepted") {
       this.accepted++
+      if (outcome.company.employeeCount === null) this.unknownSizes++
       if (outcome.countryUnknown) {
         this.unknownCountries++
         if (this.unknownCountryExamples.length < EXAMPLES_PER_REASON) {
@@ -59,6 +62,7 @@ export class IngestReport {
       lines.push(`  unknown country (accepted, kept raw): ${this.unknownCountries}`)
       for (const example of this.unknownCountryExamples) lines.push(`    line ${example.lineNumber}: ${example.message}`)
     }
+    if (this.unknownSizes > 0) lines.push(`  employee count unknown (accepted, segment Unknown): ${this.unknownSizes}`)
     return lines
   }
 }

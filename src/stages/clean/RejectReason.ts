@@ -4,6 +4,7 @@ export type RejectReason =
   | "InvalidDomain"
   | "IpAddress"
   | "NonPublicDomain"
+  | "PlatformUrl"
   | "EmptyCompanyName"
   | "MissingEmployeeCount"
   | "InvalidEmployeeCount"
@@ -14,6 +15,7 @@ export const rejectReasons: ReadonlyArray<RejectReason> = [
   "InvalidDomain",
   "IpAddress",
   "NonPublicDomain",
+  "PlatformUrl",
   "EmptyCompanyName",
   "MissingEmployeeCount",
   "InvalidEmployeeCount",

@@ -18,7 +18,7 @@ export type RejectedRow = typeof RejectedRow.Type
 const decodeRows = Schema.decodeUnknown(Schema.Array(RejectedRow))
 const Count = Schema.decodeUnknown(Schema.Array(Schema.Struct({ n: Schema.Number })))
 
-/** Rows per INSERT: six parameters each, under PostgreSQL's 65,535 parameters per statement. */
+/** Rows per INSERT: bounds one statement's size (its parameters are one array per column). */
 const ROWS_PER_STATEMENT = 5_000
 
 /** Every line clean turned away, per run (table rejected_rows): what the summary and `GET /runs/{id}/rejects` report. */
@@ -26,19 +26,17 @@ export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("Reje
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    // One array parameter per column (unnest): the statement and its parse stay the same size whatever the rows.
     const insert = (runId: number, rows: ReadonlyArray<Rejection>) =>
       sql`
-        INSERT INTO rejected_rows ${sql.insert(
-          rows.map((r) => ({
-            run_id: runId,
-            line_number: r.lineNumber,
-            // The line as read is untrusted text: what Postgres cannot store (U+0000...) is dropped, the rest kept.
-            raw: JSON.stringify(sanitizeDeep(r.raw)),
-            reason: r.reason,
-            message: sanitizeText(r.message),
-            duplicate_of_line: r.duplicateOfLine
-          }))
-        )}
+        INSERT INTO rejected_rows (run_id, line_number, raw, reason, message, duplicate_of_line)
+        SELECT ${runId}, * FROM unnest(
+          ${rows.map((r) => r.lineNumber)}::int[],
+          ${rows.map((r) => JSON.stringify(sanitizeDeep(r.raw)))}::jsonb[],
+          ${rows.map((r) => r.reason)}::text[],
+          ${rows.map((r) => sanitizeText(r.message))}::text[],
+          ${rows.map((r) => r.duplicateOfLine)}::int[]
+        )
         ON CONFLICT (run_id, line_number) DO NOTHING`
 
     /** One multi-row INSERT per batch; a resumed run reads its input again, and lines already recorded stay as they are. */

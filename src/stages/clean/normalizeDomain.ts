@@ -1,10 +1,11 @@
 import { Either } from "effect"
 import * as net from "node:net"
 import { parse } from "tldts"
+import { type PlatformMatch, platformRules } from "./PlatformRules.js"
 import type { FieldRejection } from "./RejectReason.js"
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
-const URL_WITH_PLAIN_AUTHORITY = /^https?:\/\/([^/?#:@[\]\\\s]+)(?::(\d{0,5}))?(?:[/?#]|$)/i
+const URL_WITH_PLAIN_AUTHORITY = /^https?:\/\/([^/?#:@[\]\\\s]+)(?::(\d{0,5}))?(?=[/?#]|$)/i
 const PSL_OPTIONS = {
   allowPrivateDomains: true,
   extractHostname: false,
@@ -59,15 +60,30 @@ const checkLabels = (host: string, plain: boolean): boolean => {
 
 const withoutTrailingDot = (host: string) => (host.endsWith(".") ? host.slice(0, -1) : host)
 
-/** The host of what was pasted (lowercase, punycode, no trailing dot); the URL parser only when needed. */
+/**
+ * The path of the URL hostOf last read ("" for a bare host name): what tells a platform profile from the platform's
+ * own site. A module variable rather than a returned pair: hostOf runs for every row, and most rows need no path.
+ */
+let lastPath = ""
+
+const pathOf = (rest: string): string => {
+  const end = rest.search(/[?#]/)
+  return end === -1 ? rest : rest.slice(0, end)
+}
+
+/** The host of what was pasted (lowercase, punycode, no trailing dot), its path in lastPath; the URL parser only when needed. */
 const hostOf = (trimmed: string): string | FieldRejection => {
+  lastPath = ""
   const bare = withoutTrailingDot(trimmed)
   if (checkLabels(bare, true)) return bare.toLowerCase()
   // `https://Acme.com:8080/about`: an http(s) URL whose host is plain needs no URL object either.
   const authority = URL_WITH_PLAIN_AUTHORITY.exec(trimmed)
   if (authority !== null && Number(authority[2] ?? 0) <= 65_535) {
     const host = withoutTrailingDot(authority[1]!)
-    if (checkLabels(host, true)) return host.toLowerCase()
+    if (checkLabels(host, true)) {
+      lastPath = pathOf(trimmed.slice(authority[0].length))
+      return host.toLowerCase()
+    }
   }
   if (/\s/.test(trimmed)) return rejection("InvalidDomain", `domain ${quoted(trimmed)} contains whitespace`)
   const candidate = SCHEME.test(trimmed) ? trimmed : trimmed.startsWith("//") ? `http:${trimmed}` : `http://${trimmed}`
@@ -82,8 +98,18 @@ const hostOf = (trimmed: string): string | FieldRejection => {
   if (host === "") return rejection("InvalidDomain", `domain ${quoted(trimmed)} has no host name`)
   if (host.startsWith("[") || net.isIPv4(host)) return ipAddress(trimmed)
   const bareHost = withoutTrailingDot(host)
-  return checkLabels(bareHost, false) ? bareHost : rejection("InvalidDomain", `domain ${quoted(trimmed)} is not a valid host name`)
+  if (!checkLabels(bareHost, false)) return rejection("InvalidDomain", `domain ${quoted(trimmed)} is not a valid host name`)
+  lastPath = url.pathname
+  return bareHost
 }
+
+const platformUrl = (input: string, platform: PlatformMatch): FieldRejection =>
+  rejection(
+    "PlatformUrl",
+    `domain ${quoted(input)} is a link on ${platform.name} (${platform.kind}), not the company's own website`
+  )
+
+const withoutWww = (host: string) => (host.startsWith("www.") ? host.slice(4) : host)
 
 /** normalizeDomain's result as a plain union, for the per-row path where an Either per field adds up. */
 export const domainOrRejection = (input: string): string | FieldRejection => {
@@ -91,6 +117,7 @@ export const domainOrRejection = (input: string): string | FieldRejection => {
   if (trimmed === "") return rejection("EmptyDomain", "domain is empty")
   const host = hostOf(trimmed)
   if (typeof host !== "string") return host
+  const path = lastPath
   const parsed = parse(host, PSL_OPTIONS)
   if (parsed.domain === null || !(parsed.isIcann || parsed.isPrivate)) {
     return rejection(
@@ -100,6 +127,20 @@ export const domainOrRejection = (input: string): string | FieldRejection => {
         : `domain ${quoted(trimmed)} is not a public domain name (${host} is a local name or not under a known public suffix)`
     )
   }
+  if (!platformRules.concerns(parsed.domain)) return parsed.domain
+  const onPlatform = platformRules.hostPlatform(host)
+  if (onPlatform !== undefined) return platformUrl(trimmed, onPlatform)
+  // A site builder the Public Suffix List does not list: its tenant's own subdomain is the company's identity,
+  // as it is under the private suffixes the list does have (acme.github.io).
+  if (platformRules.isHostingSuffix(parsed.domain)) {
+    const tenant = withoutWww(host)
+    if (tenant !== parsed.domain) {
+      const label = tenant.slice(0, tenant.length - parsed.domain.length - 1)
+      return `${label.slice(label.lastIndexOf(".") + 1)}.${parsed.domain}`
+    }
+  }
+  const profile = platformRules.pathPlatform(parsed.domain, path)
+  if (profile !== undefined) return platformUrl(trimmed, profile)
   // The registrable name is the company's identity: shop.acme.com and www.acme.com are acme.com. Taking it
   // from the public-suffix split drops `www` only as a label (`awww.io` stays).
   return parsed.domain
@@ -111,7 +152,9 @@ export const domainOrRejection = (input: string): string | FieldRejection => {
  * the company is known by: punycode for IDNs, subdomains such as `www.` or `shop.` dropped as whole labels
  * (`awww.io` stays). The host must sit under a public suffix (private
  * suffixes such as github.io count, so two sites there stay two companies); IP addresses, `localhost` and other
- * local names, bare public suffixes and malformed input are rejected with the reason.
+ * local names, bare public suffixes and malformed input are rejected with the reason. A link on a shared platform
+ * (data/platforms.json: an app store page, a social profile, a short link, a directory listing) is rejected as
+ * PlatformUrl naming the platform; the platform's bare domain (apple.com, facebook.com) stays a company domain.
  */
 export const normalizeDomain = (input: string): Either.Either<string, FieldRejection> => {
   const result = domainOrRejection(input)

@@ -2,8 +2,9 @@ import * as AiError from "@effect/ai/AiError"
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Response from "@effect/ai/Response"
 import { Tool } from "@effect/ai"
-import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect, Option, Redacted, Ref, Schema, Stream } from "effect"
+import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Effect, Either, Option, ParseResult, Redacted, Ref, Schema, Stream } from "effect"
+import { sanitizeText } from "../../schema/sanitizeText.js"
 import { messageText } from "./promptText.js"
 import { streamingUnsupported } from "./streamingUnsupported.js"
 
@@ -26,7 +27,7 @@ export type JsonMode = "json_schema" | "json_object" | "prompt"
 
 const ChatCompletion = Schema.Struct({
   model: Schema.optional(Schema.NullishOr(Schema.String)),
-  choices: Schema.NonEmptyArray(
+  choices: Schema.Array(
     Schema.Struct({
       message: Schema.Struct({
         content: Schema.optional(Schema.NullishOr(Schema.String)),
@@ -44,6 +45,47 @@ const ChatCompletion = Schema.Struct({
     )
   )
 })
+
+const BODY_EXCERPT_CHARS = 300
+
+const bodyExcerpt = (body: string) => {
+  const flat = sanitizeText(body).replace(/\s+/g, " ").trim()
+  if (flat === "") return "(empty)"
+  return flat.length <= BODY_EXCERPT_CHARS ? flat : `${flat.slice(0, BODY_EXCERPT_CHARS)}…`
+}
+
+type Choice = (typeof ChatCompletion.Type)["choices"][number]
+type Completion = typeof ChatCompletion.Type & { readonly choices: readonly [Choice, ...Array<Choice>] }
+
+/**
+ * A 200 answer's body as a completion, or one readable sentence about what is wrong with it, the body (truncated)
+ * after it: a schema dump of the envelope helps nobody read a server's mistake.
+ */
+export const decodeCompletion = (body: string): Either.Either<Completion, string> => {
+  const said = (what: string) => Either.left(`the server answered 200 ${what}; body: ${bodyExcerpt(body)}`)
+  if (body.trim() === "") return said("with an empty body")
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return said("with a body that is not JSON")
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return said("with JSON that is not an object")
+  const error = (json as { error?: { message?: unknown } }).error
+  if (error !== undefined && error !== null) {
+    const message = typeof error === "object" && typeof error.message === "string" ? `: ${error.message}` : ""
+    return said(`with an error instead of a completion${bodyExcerpt(message).slice(0, 200)}`)
+  }
+  if (!("choices" in json)) return said("with no choices field")
+  const decoded = Schema.decodeUnknownEither(ChatCompletion)(json)
+  if (Either.isLeft(decoded)) {
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
+    return said(`with a completion of the wrong shape (${issue === undefined ? "unreadable" : `${issue.path.join(".")}: ${issue.message}`})`)
+  }
+  const completion = decoded.right
+  if (completion.choices.length === 0) return said("with no choices")
+  return Either.right(completion as Completion)
+}
 
 const finishReasons: Record<string, Response.FinishReason> = {
   stop: "stop",
@@ -101,15 +143,20 @@ export const makeChatCompletionsLanguageModel = (options: ChatCompletionsOptions
 
     const post = (body: Record<string, unknown>) =>
       client.post("/chat/completions", { body: HttpBody.unsafeJson(body) }).pipe(
-        Effect.flatMap(HttpClientResponse.schemaBodyJson(ChatCompletion)),
+        Effect.flatMap((response) => response.text),
+        Effect.flatMap((text) =>
+          Either.match(decodeCompletion(text), {
+            onLeft: (description) =>
+              Effect.fail(new AiError.MalformedOutput({ module: "ChatCompletions", method: "create", description })),
+            onRight: Effect.succeed
+          })
+        ),
         Effect.scoped,
         Effect.catchTags({
           RequestError: (error) =>
             Effect.fail(AiError.HttpRequestError.fromRequestError({ module: "ChatCompletions", method: "create", error })),
           ResponseError: (error) =>
-            AiError.HttpResponseError.fromResponseError({ module: "ChatCompletions", method: "create", error }),
-          ParseError: (error) =>
-            Effect.fail(AiError.MalformedOutput.fromParseError({ module: "ChatCompletions", method: "create", error }))
+            AiError.HttpResponseError.fromResponseError({ module: "ChatCompletions", method: "create", error })
         })
       )
 

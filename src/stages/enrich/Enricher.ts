@@ -22,10 +22,14 @@ import { makeHeuristicLanguageModel } from "./HeuristicLanguageModel.js"
 import { makeFairSemaphore } from "../../process/FairSemaphore.js"
 import { HEURISTIC_VERSION } from "./heuristicScore.js"
 import { inputHash } from "./inputHash.js"
+import type { LlmPreflightError } from "./LlmPreflightError.js"
 import { ModelOutput } from "./ModelOutput.js"
-import { readIcpProfile } from "./readIcpProfile.js"
+import { preflightLlm } from "./preflightLlm.js"
+import type { IcpProfile } from "./IcpProfile.js"
+import { icpProfileFromText, readIcpProfile } from "./readIcpProfile.js"
 import { type ProviderName, resolveProvider } from "./resolveProvider.js"
 import { type RetryOptions, transientRetrySchedule } from "./retrySchedule.js"
+import { settleEnrichment } from "./settleEnrichment.js"
 import { toEnrichment } from "./verifyQuotes.js"
 
 
@@ -37,6 +41,8 @@ export class Enricher extends Context.Tag("Enricher")<
     readonly promptVersion: string
     /** Cache, concurrency bound, rate limit, retries, validation retry and quote checks are all inside. */
     readonly enrich: (input: EnrichmentInput) => Effect.Effect<EnrichmentResult, EnrichError>
+    /** A remote provider answers and serves the model (one `GET /models`); call before a run writes anything. */
+    readonly preflight: Effect.Effect<void, LlmPreflightError>
   }
 >() {}
 
@@ -59,10 +65,10 @@ const excerpt = (text: string) => {
 
 const reasoningModel = (model: string) => /^(o\d|gpt-5)/.test(model)
 
-const makeLanguageModel = (provider: ProviderName, settings: LlmSettings) => {
+const makeLanguageModel = (provider: ProviderName, settings: LlmSettings, icp: IcpProfile) => {
   switch (provider) {
     case "heuristic":
-      return makeHeuristicLanguageModel
+      return makeHeuristicLanguageModel(icp.structure)
     case "openai-compatible":
       return makeChatCompletionsLanguageModel({
         baseUrl: Option.getOrThrow(settings.baseUrl),
@@ -107,7 +113,11 @@ export const makeEnricher = (
 ): Effect.Effect<Context.Tag.Service<Enricher>, EnricherSetupError, HttpClient.HttpClient | EnrichmentCache | Scope.Scope> =>
   Effect.gen(function* () {
     const { settings } = options
-    const icpText = options.icpText ?? (yield* readIcpProfile(settings.icpProfile))
+    const icp =
+      options.icpText === undefined
+        ? yield* readIcpProfile(settings.icpProfile)
+        : yield* icpProfileFromText(options.icpText, settings.icpProfile)
+    const icpText = icp.text
     const provider = resolveProvider(settings)
     if (provider === "openai" && Option.isNone(settings.apiKey) && Option.isNone(settings.baseUrl)) {
       return yield* new EnricherSetupError({ message: "LLM_PROVIDER=openai needs OPENAI_API_KEY" })
@@ -117,7 +127,7 @@ export const makeEnricher = (
     }
     const model = provider === "heuristic" ? HEURISTIC_VERSION : settings.model
     const version = promptVersion(icpText)
-    const languageModel = yield* makeLanguageModel(provider, settings)
+    const languageModel = yield* makeLanguageModel(provider, settings, icp)
     const cache = yield* EnrichmentCache
     const slots = yield* makeFairSemaphore(settings.concurrency)
     const rateLimit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = Option.isSome(
@@ -223,7 +233,7 @@ export const makeEnricher = (
         if (Option.isSome(hit)) {
           const c = hit.value
           return {
-            output: c.output,
+            output: settleEnrichment(c.output, input, icp.structure.size),
             provider,
             model,
             promptVersion: version,
@@ -236,7 +246,7 @@ export const makeEnricher = (
         }
         const usage: Usage = { inputTokens: 0, outputTokens: 0, latencyMs: 0 }
         const answer = yield* callModel(input, usage)
-        const output = toEnrichment(answer, input.websiteText)
+        const output = settleEnrichment(toEnrichment(answer, input.websiteText), input, icp.structure.size)
         const result: EnrichmentResult = {
           output,
           provider,
@@ -256,7 +266,10 @@ export const makeEnricher = (
       (effect, input) => Effect.annotateLogs(effect, { domain: input.domain })
     )
 
-    return { provider, model, promptVersion: version, enrich }
+    const http = yield* HttpClient.HttpClient
+    const preflight = preflightLlm(provider, settings).pipe(Effect.provideService(HttpClient.HttpClient, http))
+
+    return { provider, model, promptVersion: version, enrich, preflight }
   })
 
 /** An Enricher from explicit settings (tests, benches); needs an HttpClient and an EnrichmentCache. */

@@ -15,7 +15,18 @@ export interface CachedEnrichment {
   readonly latencyMs: number
 }
 
-const decodeOutput = Schema.decodeUnknownOption(Enrichment)
+const CacheRow = Schema.Struct({
+  inputHash: Schema.String,
+  domain: Schema.String,
+  provider: Schema.String,
+  model: Schema.String,
+  promptVersion: Schema.String,
+  output: Enrichment,
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  latencyMs: Schema.Number
+})
+const decodeRow = Schema.decodeUnknownOption(CacheRow)
 const encodeOutput = Schema.encodeSync(Enrichment)
 
 /** Successful enrichments by input hash (table `enrichments`). Failures are never cached. */
@@ -32,26 +43,12 @@ export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
       const sql = yield* SqlClient.SqlClient
       return EnrichmentCache.of({
         get: (inputHash) =>
-          sql<{
-            inputHash: string
-            domain: string
-            provider: string
-            model: string
-            promptVersion: string
-            output: unknown
-            inputTokens: number
-            outputTokens: number
-            latencyMs: number
-          }>`
+          sql`
             SELECT input_hash AS "inputHash", domain, provider, model, prompt_version AS "promptVersion", output,
                    input_tokens AS "inputTokens", output_tokens AS "outputTokens", latency_ms AS "latencyMs"
             FROM enrichments WHERE input_hash = ${inputHash}`.pipe(
             // A row written by an older shape of the schema no longer decodes: it counts as a miss.
-            Effect.map((rows) =>
-              Option.fromNullable(rows[0]).pipe(
-                Option.flatMap((row) => Option.map(decodeOutput(row.output), (output) => ({ ...row, output })))
-              )
-            ),
+            Effect.map((rows) => Option.flatMap(Option.fromNullable(rows[0]), decodeRow)),
             Effect.withSpan("EnrichmentCache.get")
           ),
         put: (entry) =>

@@ -6,7 +6,8 @@ export const EnrichmentInput = Schema.Struct({
   domain: Schema.String,
   countryName: Schema.NullOr(Schema.String),
   countryRaw: Schema.NullOr(Schema.String),
-  employeeCount: Schema.Number,
+  /** null when the list gives no head count (MISSING_EMPLOYEE_COUNT=keep). */
+  employeeCount: Schema.NullOr(Schema.Number),
   industry: Schema.NullOr(Schema.String),
   /** null when the site could not be fetched or had no readable text. */
   websiteText: Schema.NullOr(Schema.String)

@@ -16,7 +16,9 @@ import { Segment } from "../../schema/Segment.js"
  */
 export const ModelOutput = Schema.Struct({
   icp_fit_score: IcpFitScore.annotations({ description: "ICP fit, integer 0-100, per the scoring rubric" }),
-  segment: Segment.annotations({ description: "SMB (<200 employees), Mid-Market (200-999) or Enterprise (1000+)" }),
+  segment: Segment.annotations({
+    description: "SMB (<200 employees), Mid-Market (200-999), Enterprise (1000+), or Unknown when employee_count is null"
+  }),
   primary_use_case: PrimaryUseCase,
   risk_flags: Schema.Array(RiskFlag).pipe(Schema.maxItems(8)).annotations({
     description: "0-8 short risk flags, e.g. \"no website content\", \"very small team\", \"industry outside ICP\""

@@ -1,5 +1,6 @@
 import type * as AiError from "@effect/ai/AiError"
 import { EnrichError } from "../../schema/EnrichError.js"
+import { sanitizeText } from "../../schema/sanitizeText.js"
 
 /** The server's wait request: `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, capped at a minute. */
 export const retryAfterMs = (headers: Readonly<Record<string, string>>, now = Date.now()): number | undefined => {
@@ -15,7 +16,7 @@ export const retryAfterMs = (headers: Readonly<Record<string, string>>, now = Da
 
 const excerpt = (text: string | undefined, max = 200) => {
   if (text === undefined) return ""
-  const flat = text.replace(/\s+/g, " ").trim()
+  const flat = sanitizeText(text).replace(/\s+/g, " ").trim()
   return flat.length <= max ? flat : `${flat.slice(0, max)}…`
 }
 
@@ -54,7 +55,15 @@ export const classifyAiError = (error: AiError.AiError): EnrichError => {
     case "MalformedOutput":
       // The provider's own envelope failed to decode: the server misbehaved, the model did not.
       if (error.module !== "LanguageModel") {
-        return new EnrichError({ reason: "ServerError", message: `Malformed response from the LLM server: ${excerpt(error.description ?? error.message)}`, retryable: true })
+        // Ours (ChatCompletions) say it in one sentence, the body after it; others' descriptions are schema dumps.
+        const description = error.description ?? error.message
+        const readable = error.module === "ChatCompletions" ? description : description.split("\n")[0]!
+        return new EnrichError({
+          reason: "ServerError",
+          message: `Malformed response from the LLM server: ${excerpt(readable, 500)}`,
+          rawExcerpt: excerpt(description, 500),
+          retryable: true
+        })
       }
       return new EnrichError({ reason: "InvalidOutput", message: error.description ?? "The answer did not match the schema", retryable: false })
     case "MalformedInput":

@@ -1,109 +1,116 @@
-import type { Segment } from "../../schema/Segment.js"
+import { normalizeCountry } from "../clean/normalizeCountry.js"
+import type { IcpStructure } from "./IcpProfile.js"
+import { type IndustryMatch, industryTaxonomy, normalizeLabel } from "./IndustryTaxonomy.js"
 import type { ModelOutput } from "./ModelOutput.js"
+import { describeBand, segmentForCount } from "./segmentForCount.js"
 
 /**
- * The offline scorer: a fixed, transparent rubric that mirrors data/icp.md, so the pipeline runs end to end
- * without any model. Bump HEURISTIC_VERSION whenever the rubric changes (it is the "model" name, hence part of
- * the cache key).
+ * The offline scorer: a transparent rubric read from the ICP file's structured part, so the pipeline runs end to
+ * end without any model. Bump HEURISTIC_VERSION whenever the rubric changes (it is the "model" name, hence part
+ * of the cache key; the ICP file is in the prompt version).
  *
- * Segment (employees): SMB < 200, Mid-Market 200-999, Enterprise >= 1000.
+ * icp_fit_score = 100 × (sum of the components' points) / (sum of the weights of the components with evidence):
+ * - size (weights.size): a curve over log(employees) peaking at size.sweet_spot.peak, worth 0.7 at the sweet spot's
+ *   edges, times 0.4 below size.very_small_team (flag "very small team"). Without a head count the component is
+ *   left out (flag "employee count unknown").
+ * - industry (weights.industry): the label matched to the ICP's industries through data/industry-taxonomy.json:
+ *   a target industry 0.35 + 0.65 × match strength (the taxonomy's strength times the industry's weight), a label
+ *   outside the ICP 0.25, an unknown or empty label 0.3, a poor-fit industry 0 (flag "industry outside ICP").
+ * - website (weights.website): 1 - e^(-k/3) for k distinct fit signals in the text, minus 0.1 per poor-fit signal;
+ *   no text or a parked page 0 (flags "no website content", "parked or placeholder site").
+ * - country (weights.country): a target country 1, a secondary one 0.6, another known country 0.2, unknown 0.4.
+ * - name (weights.name): 0.5, plus 0.25 per fit word in the company's name or domain, minus 0.5 per poor-fit word.
  *
- * icp_fit_score = size + industry + website, clamped to 0-100:
- * - size (0-30): < 20 employees 0 (flag "very small team"), 20-49 10, 50-5000 30, > 5000 20.
- * - industry (0-35): target industry 35 (software/SaaS, fintech, e-commerce, logistics, professional services and
- *   similar digital-first sectors), unknown or other 15, poor fit 0 (public sector, non-profit, hardware
- *   manufacturing; flag "industry outside ICP").
- * - website (0-35): 5 per distinct ICP signal word found in the text (automation, AI, workflow, integration,
- *   API, scale, platform, support, ...), at most 35. No text: 0 (flag "no website content"); fewer than
- *   200 characters: flag "thin website content"; parked or placeholder page: 0 (flag "parked or placeholder site").
- *
- * confidence: 0.3 without website text or for a parked page, 0.45 for thin text, else 0.55 + 0.05 per signal
- * (at most 0.8), minus 0.1 when the industry is unknown.
+ * confidence: without website text (or a parked page) 0.2 plus 0.05 for each of a known size, a recognized
+ * industry and a known country (at most 0.35); thin text 0.45; else 0.55 + 0.04 per signal (at most 0.85), minus
+ * 0.1 when the industry is unknown.
  */
-export const HEURISTIC_VERSION = "heuristic-v1"
+export const HEURISTIC_VERSION = "heuristic-v2"
 
 export interface HeuristicCompany {
   readonly companyName: string
-  readonly employeeCount: number
+  readonly domain?: string | undefined
+  /** A country as the list gives it (name or code); matched to ISO codes. */
+  readonly country?: string | null | undefined
+  readonly employeeCount: number | null
   readonly industry: string | null
   readonly websiteText: string | null
 }
 
-export const segmentFor = (employees: number): Segment =>
-  employees >= 1000 ? "Enterprise" : employees >= 200 ? "Mid-Market" : "SMB"
-
-export const VERY_SMALL_TEAM = 20
 export const THIN_TEXT_CHARS = 200
-
-export const sizePoints = (employees: number): number =>
-  employees < VERY_SMALL_TEAM ? 0 : employees < 50 ? 10 : employees <= 5000 ? 30 : 20
-
-type IndustryKind = "software" | "fintech" | "ecommerce" | "logistics" | "services" | "digital"
-
-const targetIndustries: ReadonlyArray<readonly [IndustryKind, RegExp]> = [
-  ["fintech", /\b(fintech|financial technolog|payments?|banking|lending|insurtech|insurance tech|neobank|crypto)/i],
-  ["software", /\b(saas|software|cloud|it services|information technology|dev ?tools|developer|cyber ?security|data|analytics|internet|tech)/i],
-  ["ecommerce", /\b(e-?commerce|online retail|retail|marketplace|d2c|direct.to.consumer|consumer goods)/i],
-  ["logistics", /\b(logistic|shipping|freight|supply chain|transport|delivery|courier|warehous)/i],
-  ["services", /\b(professional services|consult|accounting|legal|law firm|agency|agencies|staffing|recruit|outsourc|bpo|marketing services|advertising)/i],
-  ["digital", /\b(marketing tech|martech|hr tech|hrtech|edtech|healthtech|health tech|proptech|travel|telecom|media|gaming|insurance|real estate tech)/i]
-]
-
-const poorFitIndustry =
-  /\b(government|public sector|public administration|municipal|non-?profit|not.for.profit|ngo|charity|charities|hardware manufactur|manufacturing|semiconductor|mining|agricultur|farming)/i
-
-export const industryKind = (industry: string | null): IndustryKind | "poor" | "unknown" => {
-  if (industry === null || industry.trim() === "") return "unknown"
-  if (poorFitIndustry.test(industry) && !/\b(software|saas|platform|technology)\b/i.test(industry)) return "poor"
-  return targetIndustries.find(([, pattern]) => pattern.test(industry))?.[0] ?? "unknown"
-}
-
-const industryPoints = (kind: ReturnType<typeof industryKind>) => (kind === "poor" ? 0 : kind === "unknown" ? 15 : 35)
-
-/** ICP signal words, each counted once; the label is what the rationale names. */
-export const SIGNALS: ReadonlyArray<readonly [string, RegExp]> = [
-  ["automation", /\bautomat(e|es|ed|ion|ing)\b/i],
-  ["AI", /\b(ai|artificial intelligence|machine learning|llm|genai)\b/i],
-  ["workflows", /\bworkflows?\b/i],
-  ["integrations", /\bintegrat(e|es|ion|ions)\b/i],
-  ["APIs", /\bapis?\b/i],
-  ["scale", /\b(scale|scaling|scalable|at scale)\b/i],
-  ["platform", /\bplatforms?\b/i],
-  ["customer support", /\b(customer support|customer service|help ?desk|support tickets?|self-service)\b/i],
-  ["operations", /\b(operations|back-office|back office|ops)\b/i],
-  ["data", /\b(data|dashboards?|analytics|reporting)\b/i],
-  ["onboarding", /\bonboarding\b/i],
-  ["cloud", /\b(cloud|saas)\b/i]
-]
+const EDGE_FIT = 0.7
+const VERY_SMALL_FACTOR = 0.4
 
 const parkedPage =
   /\b(domain (is )?for sale|buy this domain|this domain (may be|is) for sale|domain parking|parked (free|domain|by)|coming soon|under construction|website is under construction|lorem ipsum|welcome to nginx|apache2? (ubuntu )?default page|it works!|default web page|future home of)/i
 
 export const isPlaceholder = (text: string): boolean => parkedPage.test(text)
 
-const useCases: Record<IndustryKind | "poor" | "unknown", string> = {
-  software: "Automating customer support triage, onboarding and account operations workflows",
-  fintech: "Automating back-office operations such as KYC checks, reconciliation and compliance reporting",
-  ecommerce: "Automating order handling, returns and customer support workflows",
-  logistics: "Automating shipment tracking, dispatch updates and exception handling",
-  services: "Automating client intake, document processing and reporting",
-  digital: "Automating repetitive customer operations and data-processing workflows",
-  poor: "Automating repetitive administrative and data-entry workflows",
-  unknown: "Automating repetitive back-office and data-processing workflows"
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+interface CompiledIcp {
+  readonly fit: ReadonlyArray<readonly [string, RegExp]>
+  readonly poor: ReadonlyArray<readonly [string, RegExp]>
+  /** Single words of the fit signals and industry synonyms, for names and domains. */
+  readonly nameFit: ReadonlySet<string>
+  readonly namePoor: ReadonlySet<string>
+  readonly target: ReadonlySet<string>
+  readonly secondary: ReadonlySet<string>
 }
 
-const pitchTail: Record<IndustryKind | "poor" | "unknown", string> = {
-  software: "resolve support and onboarding work automatically while your team scales",
-  fintech: "clear KYC, reconciliation and reporting work automatically",
-  ecommerce: "handle orders, returns and support requests automatically at peak volume",
-  logistics: "keep shipments, dispatch and exceptions moving without manual follow-up",
-  services: "turn client intake and document work into automated workflows",
-  digital: "automate the repetitive operations behind your growth",
-  poor: "take repetitive administrative work off your team",
-  unknown: "take repetitive back-office work off your team"
+const compiled = new WeakMap<IcpStructure, CompiledIcp>()
+
+const wordsPattern = (words: ReadonlyArray<string>) =>
+  new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.map((w) => escapeRegExp(w.trim()).replace(/\s+/g, "[\\s-]+")).join("|")})(?![\\p{L}\\p{N}])`, "iu")
+
+const compile = (icp: IcpStructure): CompiledIcp => {
+  let done = compiled.get(icp)
+  if (done !== undefined) return done
+  const single = (words: ReadonlyArray<string>) => words.map(normalizeLabel).filter((w) => w !== "" && !w.includes(" "))
+  done = {
+    fit: Object.entries(icp.signals.fit).map(([label, words]) => [label, wordsPattern(words)] as const),
+    poor: Object.entries(icp.signals.poor_fit).map(([label, words]) => [label, wordsPattern(words)] as const),
+    nameFit: new Set([...Object.values(icp.signals.fit).flatMap(single), ...icp.industries.flatMap((i) => single(i.synonyms))]),
+    namePoor: new Set([...Object.values(icp.signals.poor_fit).flatMap(single), ...icp.poor_fit_industries.flatMap((i) => single(i.synonyms))]),
+    target: new Set(icp.countries.target),
+    secondary: new Set(icp.countries.secondary)
+  }
+  compiled.set(icp, done)
+  return done
+}
+
+/** How well a head count fits, 0-1: a bell over log(employees), EDGE_FIT at the sweet spot's edges. */
+export const sizeFit = (employees: number, size: IcpStructure["size"]): number => {
+  const { min, max, peak } = size.sweet_spot
+  const x = Math.log(Math.max(1, employees))
+  const center = Math.log(peak)
+  const edge = x < center ? Math.log(min) : Math.log(max)
+  const spread = Math.abs(center - edge) / Math.sqrt(2 * Math.log(1 / EDGE_FIT))
+  const fit = spread === 0 ? (x === center ? 1 : EDGE_FIT) : Math.exp(-((x - center) ** 2) / (2 * spread ** 2))
+  return employees < size.very_small_team ? fit * VERY_SMALL_FACTOR : fit
+}
+
+export const industryFit = (match: IndustryMatch): number =>
+  match.kind === "target" ? 0.35 + 0.65 * match.strength : match.kind === "poor" ? 0 : match.kind === "other" ? 0.25 : 0.3
+
+const nameTokens = (company: HeuristicCompany): Array<string> => {
+  const domainLabel = company.domain?.split(".")[0] ?? ""
+  const tokens = normalizeLabel(`${company.companyName} ${domainLabel.replace(/-/g, " ")}`).split(" ")
+  return [...new Set(tokens.filter((t) => t.length >= 2))]
+}
+
+/** Fit and poor-fit words in the name and domain, including words run together in a domain (`acmepay`). */
+const nameWords = (company: HeuristicCompany, icp: CompiledIcp) => {
+  const tokens = nameTokens(company)
+  const domainLabel = normalizeLabel(company.domain?.split(".")[0] ?? "").replace(/ /g, "")
+  const fit = new Set(tokens.filter((t) => icp.nameFit.has(t)))
+  const poor = new Set(tokens.filter((t) => icp.namePoor.has(t)))
+  for (const word of icp.nameFit) if (word.length >= 4 && domainLabel.length > word.length && domainLabel.includes(word)) fit.add(word)
+  return { fit: [...fit].sort(), poor: [...poor].sort() }
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`)
+const points = (value: number) => (Math.round(value * 10) / 10).toFixed(1)
 
 /** The sentence (or line) of the text around the first signal found: an exact substring, so it verifies. */
 const quoteAround = (text: string, pattern: RegExp): string | null => {
@@ -123,77 +130,131 @@ const quoteAround = (text: string, pattern: RegExp): string | null => {
   return inner === "" ? null : inner
 }
 
-export const scoreHeuristically = (company: HeuristicCompany): ModelOutput => {
+const useCases: Record<string, string> = {
+  software: "Automating customer support triage, onboarding and account operations workflows",
+  fintech: "Automating back-office operations such as KYC checks, reconciliation and compliance reporting",
+  ecommerce: "Automating order handling, returns and customer support workflows",
+  logistics: "Automating shipment tracking, dispatch updates and exception handling",
+  "professional-services": "Automating client intake, document processing and reporting",
+  poor: "Automating repetitive administrative and data-entry workflows",
+  other: "Automating repetitive back-office and data-processing workflows"
+}
+
+const pitchTails: Record<string, string> = {
+  software: "resolve support and onboarding work automatically while your team scales",
+  fintech: "clear KYC, reconciliation and reporting work automatically",
+  ecommerce: "handle orders, returns and support requests automatically at peak volume",
+  logistics: "keep shipments, dispatch and exceptions moving without manual follow-up",
+  "professional-services": "turn client intake and document work into automated workflows",
+  poor: "take repetitive administrative work off your team",
+  other: "take repetitive back-office work off your team"
+}
+
+/** The use-case family of an industry match: the first of its ICP industry's categories the templates know. */
+const family = (match: IndustryMatch, icp: IcpStructure): string => {
+  if (match.kind === "poor") return "poor"
+  if (match.kind !== "target") return "other"
+  const industry = icp.industries.find((i) => i.name === match.industry)
+  const categories = [match.category, ...(industry?.categories ?? [])]
+  return categories.find((c): c is string => c !== null && c in useCases) ?? "other"
+}
+
+export const scoreHeuristically = (company: HeuristicCompany, icp: IcpStructure): ModelOutput => {
+  const rules = compile(icp)
+  const weights = icp.weights
   const employees = company.employeeCount
-  const segment = segmentFor(employees)
-  const kind = industryKind(company.industry)
+  const segment = segmentForCount(employees, icp.size)
+  const match = industryTaxonomy.match(company.industry, icp)
   const text = company.websiteText?.trim() ?? ""
   const hasText = text !== ""
   const parked = hasText && isPlaceholder(text)
   const thin = hasText && !parked && text.length < THIN_TEXT_CHARS
-  const signals = hasText && !parked ? SIGNALS.filter(([, pattern]) => pattern.test(text)) : []
+  const usable = hasText && !parked
+  const signals = usable ? rules.fit.filter(([, pattern]) => pattern.test(text)) : []
+  const poorSignals = usable ? rules.poor.filter(([, pattern]) => pattern.test(text)) : []
+  const countryRaw = company.country?.trim() ?? ""
+  const country = countryRaw === "" ? null : normalizeCountry(countryRaw)
+  const name = nameWords(company, rules)
 
-  const score = Math.max(0, Math.min(100, sizePoints(employees) + industryPoints(kind) + Math.min(35, signals.length * 5)))
+  const size = employees === null ? null : weights.size * sizeFit(employees, icp.size)
+  const industry = weights.industry * industryFit(match)
+  const website = usable ? weights.website * Math.max(0, 1 - Math.exp(-signals.length / 3) - 0.1 * poorSignals.length) : 0
+  const countryFit = country === null ? 0.4 : rules.target.has(country.code) ? 1 : rules.secondary.has(country.code) ? 0.6 : 0.2
+  const countryPoints = weights.country * countryFit
+  const namePoints = weights.name * Math.max(0, Math.min(1, 0.5 + 0.25 * name.fit.length - 0.5 * name.poor.length))
+  const available = 100 - (size === null ? weights.size : 0)
+  const earned = (size ?? 0) + industry + website + countryPoints + namePoints
+  const score = Math.max(0, Math.min(100, Math.round(available === 0 ? 0 : (100 * earned) / available)))
 
   const riskFlags: Array<string> = []
   if (!hasText) riskFlags.push("no website content")
   if (thin) riskFlags.push("thin website content")
   if (parked) riskFlags.push("parked or placeholder site")
-  if (employees < VERY_SMALL_TEAM) riskFlags.push("very small team")
-  if (kind === "poor") riskFlags.push("industry outside ICP")
-  if (kind === "unknown") riskFlags.push("industry unknown or unclear")
+  if (employees === null) riskFlags.push("employee count unknown")
+  else if (employees < icp.size.very_small_team) riskFlags.push("very small team")
+  if (match.kind === "poor") riskFlags.push("industry outside ICP")
+  if (match.kind === "unknown" || match.kind === "other") riskFlags.push("industry unknown or unclear")
+  for (const [label] of poorSignals.slice(0, 2)) riskFlags.push(clip(`website suggests ${label}`, 80))
 
-  const band =
-    segment === "SMB" ? "SMB band (< 200)" : segment === "Mid-Market" ? "Mid-Market band (200-999)" : "Enterprise band (1000+)"
-  const sizeVerdict =
-    employees < VERY_SMALL_TEAM
-      ? "a very small team with little repetitive volume"
-      : employees < 50
-        ? "below the 50-5000 sweet spot"
-        : employees <= 5000
-          ? "inside the 50-5000 sweet spot"
-          : "above the 50-5000 sweet spot, with longer buying cycles"
-  const industryLabel = company.industry?.trim() ? clip(company.industry.trim(), 60) : null
+  const { min, max, peak } = icp.size.sweet_spot
+  const sizeReason =
+    employees === null || size === null
+      ? `Size: no head count, so the size component (${weights.size} points) is left out and the score is out of the other ${available}.`
+      : `Size: ${employees} employees, ${describeBand(segment, icp.size)}; fit ${sizeFit(employees, icp.size).toFixed(2)} on a curve peaking at ${peak} (sweet spot ${min}-${max}${employees < icp.size.very_small_team ? ", very small team" : ""}): +${points(size)} of ${weights.size}.`
+  const label = company.industry?.trim() ? clip(company.industry.trim(), 60) : null
   const industryReason =
-    kind === "poor"
-      ? `Industry "${industryLabel}" is outside the ICP (public sector, non-profit or hardware).`
-      : kind === "unknown"
-        ? industryLabel === null
-          ? "No industry is given, so industry fit is unknown."
-          : `Industry "${industryLabel}" is not one of the ICP's target sectors.`
-        : `Industry "${industryLabel}" is a target sector with repetitive operational workflows.`
+    label === null
+      ? `Industry: none given, fit unknown: +${points(industry)} of ${weights.industry}.`
+      : match.kind === "target"
+        ? `Industry: "${label}" matches ${match.industry} (strength ${match.strength.toFixed(2)}): +${points(industry)} of ${weights.industry}.`
+        : match.kind === "poor"
+          ? `Industry: "${label}" is ${match.industry}, outside the ICP: +0.0 of ${weights.industry}.`
+          : match.kind === "other"
+            ? `Industry: "${label}" is not one of the ICP's industries: +${points(industry)} of ${weights.industry}.`
+            : `Industry: "${label}" is not a label the taxonomy knows, fit unclear: +${points(industry)} of ${weights.industry}.`
+  const countryText =
+    country === null
+      ? countryRaw === "" ? "no country given" : `country "${clip(countryRaw, 40)}" unknown`
+      : `${country.name} is ${rules.target.has(country.code) ? "a target country" : rules.secondary.has(country.code) ? "a secondary country" : "outside the target countries"}`
+  const nameText =
+    name.fit.length === 0 && name.poor.length === 0
+      ? "name and domain neutral"
+      : `name/domain ${[...name.fit.map((w) => `fit word "${w}"`), ...name.poor.map((w) => `poor-fit word "${w}"`)].slice(0, 3).join(", ")}`
+  const countryReason = `Country: ${countryText}: +${points(countryPoints)} of ${weights.country}; ${nameText}: +${points(namePoints)} of ${weights.name}.`
 
   const rationale: Array<{ reason: string; quote: string | null }> = [
-    { reason: `${employees} employees: ${band}, ${sizeVerdict}.`, quote: null },
-    { reason: industryReason, quote: null }
+    { reason: clip(sizeReason, 240), quote: null },
+    { reason: clip(industryReason, 240), quote: null },
+    { reason: clip(countryReason, 240), quote: null }
   ]
   if (!hasText) {
-    rationale.push({ reason: "No website text was available, so the score rests on company fields only.", quote: null })
+    rationale.push({ reason: `Website: no text was available, so the score rests on company fields only: +0.0 of ${weights.website}.`, quote: null })
   } else if (parked) {
-    rationale.push({ reason: "The website looks parked or like a placeholder, so it adds no evidence.", quote: quoteAround(text, parkedPage) })
+    rationale.push({ reason: `Website: parked or a placeholder, no evidence: +0.0 of ${weights.website}.`, quote: quoteAround(text, parkedPage) })
   } else if (signals.length > 0) {
-    const labels = signals.map(([label]) => label)
     rationale.push({
-      reason: clip(`The website mentions ICP signals: ${labels.join(", ")}.`, 240),
+      reason: clip(`Website: ICP signals ${signals.map(([l]) => l).join(", ")}: +${points(website)} of ${weights.website}.`, 240),
       quote: quoteAround(text, signals[0]![1])
     })
   } else {
-    rationale.push({ reason: "The website text shows none of the ICP's automation signals.", quote: null })
+    rationale.push({ reason: `Website: none of the ICP's signals: +${points(website)} of ${weights.website}.`, quote: null })
   }
 
-  const confidence = !hasText || parked
-    ? 0.3
+  const known = (employees === null ? 0 : 1) + (match.recognized ? 1 : 0) + (country === null ? 0 : 1)
+  const confidence = !usable
+    ? 0.2 + 0.05 * known
     : thin
       ? 0.45
-      : Math.min(0.8, 0.55 + 0.05 * signals.length) - (kind === "unknown" ? 0.1 : 0)
+      : Math.min(0.85, 0.55 + 0.04 * signals.length) - (match.kind === "unknown" ? 0.1 : 0)
 
-  const name = clip(company.companyName.replace(/\s+/g, " ").trim(), 80)
+  const kind = family(match, icp)
+  const displayName = clip(company.companyName.replace(/\s+/g, " ").trim(), 80)
   return {
     icp_fit_score: score,
     segment,
-    primary_use_case: useCases[kind],
+    primary_use_case: useCases[kind]!,
     risk_flags: riskFlags.slice(0, 8),
-    personalized_pitch: `${name}, CommonForge's AI automation platform can ${pitchTail[kind]}.`,
+    personalized_pitch: `${displayName}, CommonForge's AI automation platform can ${pitchTails[kind]!}.`,
     score_rationale: rationale,
     confidence: Math.round(confidence * 100) / 100
   }

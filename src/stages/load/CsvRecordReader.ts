@@ -1,4 +1,6 @@
 import { CsvError, Parser } from "csv-parse"
+import { sanitizeText } from "../../schema/sanitizeText.js"
+import type { ColumnMapping } from "./ColumnMapping.js"
 import { LoadError } from "./LoadError.js"
 import { headerAliases, normalizeHeader } from "./normalizeHeader.js"
 import { type RawRow, type RequiredColumn, requiredColumns } from "./RawRow.js"
@@ -39,6 +41,15 @@ class CsvRow implements RawRow {
   toJSON() {
     return { lineNumber: this.lineNumber, values: this.values, raw: this.raw }
   }
+}
+
+const CONTROL_BYTES = [...Array.from({ length: 32 }, (_, b) => b).filter((b) => b !== 9 && b !== 10 && b !== 13), 127]
+
+/** Whether the bytes hold a C0 control other than tab, LF and CR, or DEL: what sanitizeText removes. */
+const unstorableByte = (bytes: Buffer): boolean => {
+  // One native scan per byte value beats a JavaScript loop over every byte.
+  for (const b of CONTROL_BYTES) if (bytes.indexOf(b) !== -1) return true
+  return false
 }
 
 const uniqueNames = (fields: ReadonlyArray<string>): Array<string> => {
@@ -88,11 +99,14 @@ export class CsvRecordReader {
   private bytesWithoutRecord = 0
   /** csv-parse's line count at the previous record. */
   private previousLines = 0
+  /** Set once a chunk holds a control character: from then on every field is sanitized (see unstorableByte). */
+  private sanitize = false
   private readonly parser: CollectingParser
 
   constructor(
     private readonly path: string,
-    delimiter: string
+    delimiter: string,
+    private readonly columns: ColumnMapping = {}
   ) {
     this.parser = new CollectingParser({
       bom: true,
@@ -112,6 +126,7 @@ export class CsvRecordReader {
 
   /** The rows completed by this chunk of the file. */
   push(chunk: Buffer): Array<RawRow> | LoadError {
+    if (!this.sanitize && unstorableByte(chunk)) this.sanitize = true
     const progressBefore = this.progress()
     let failure: Error | null | undefined
     try {
@@ -176,6 +191,9 @@ export class CsvRecordReader {
   }
 
   private onRecord(fields: Array<string>, lines: number) {
+    // A NUL or other control character cannot be stored (Postgres text refuses U+0000): cleaned here, in the
+    // validation pass, so it never reaches the database nor fails a run midway.
+    if (this.sanitize) for (let i = 0; i < fields.length; i++) fields[i] = sanitizeText(fields[i]!).trim()
     // One line further than the previous record: nothing in between, no line break inside (the common case).
     const breaks = lines === this.previousLines + 1 ? 0 : breaksIn(fields)
     this.previousLines = lines
@@ -223,10 +241,21 @@ export class CsvRecordReader {
     const names = uniqueNames(fields)
     const normalized = fields.map(normalizeHeader)
     const index = {} as Record<RequiredColumn, number>
-    const missing: Array<RequiredColumn> = []
+    const missing: Array<string> = []
     for (const column of requiredColumns) {
+      const mapped = this.columns[column]
+      if (mapped !== undefined) {
+        let at = names.indexOf(mapped.trim())
+        if (at === -1) at = normalized.indexOf(normalizeHeader(mapped))
+        if (at === -1) missing.push(`${column} (--columns ${column}=${mapped}: no such header)`)
+        else index[column] = at
+        continue
+      }
       let at = normalized.indexOf(column)
-      if (at === -1) at = normalized.findIndex((name) => headerAliases[name] === column)
+      for (const alias of headerAliases[column]) {
+        if (at !== -1) break
+        at = normalized.indexOf(alias)
+      }
       if (at === -1) missing.push(column)
       else index[column] = at
     }
@@ -238,7 +267,9 @@ export class CsvRecordReader {
         message:
           `${this.path} line ${lineNumber}: the header lacks required column${missing.length > 1 ? "s" : ""} ` +
           `${missing.join(", ")}; columns found: ${names.map((n) => JSON.stringify(n)).join(", ")} ` +
-          `(names match ignoring case, spaces and punctuation; a wrong delimiter reads as one column: try --delimiter)`
+          `(names match ignoring case, spaces and punctuation, and common aliases such as website, employees, headcount, ` +
+          `hq country, industry; map others with --columns domain=Website,employee_count=Headcount; a wrong delimiter ` +
+          `reads as one column: try --delimiter)`
       })
     }
     return { line: lineNumber, names, index }

@@ -1,5 +1,6 @@
-import { Chunk, Effect, Option, Stream } from "effect"
+import { Chunk, Effect, Either, Option, Stream } from "effect"
 import * as fs from "node:fs/promises"
+import { parseColumnMapping } from "./ColumnMapping.js"
 import { CsvRecordReader } from "./CsvRecordReader.js"
 import { delimiterFromOption, detectDelimiter } from "./detectDelimiter.js"
 import { fileError } from "./fileErrors.js"
@@ -40,9 +41,12 @@ const utf16 = (bytes: Uint8Array) => (bytes[0] === 0xff && bytes[1] === 0xfe) ||
  *
  * Fails with a LoadError when the file is missing, unreadable, not UTF-8, empty, malformed or lacks a required
  * column; the rows before the problem have been emitted by then, so a consumer that must not act on a bad file
- * reads it through once first.
+ * reads it through once first. `columns` is the `--columns` text (`domain=Website,employee_count=Headcount`).
  */
-export const loadCsv = (path: string, options: { readonly delimiter?: string }): Stream.Stream<RawRow, LoadError> =>
+export const loadCsv = (
+  path: string,
+  options: { readonly delimiter?: string | undefined; readonly columns?: string | undefined }
+): Stream.Stream<RawRow, LoadError> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const file = yield* Effect.acquireRelease(
@@ -59,6 +63,11 @@ export const loadCsv = (path: string, options: { readonly delimiter?: string }):
           message: `${path}: the delimiter ${JSON.stringify(options.delimiter)} cannot separate fields (use one character such as , ; | or tab)`
         })
       }
+      const columns = parseColumnMapping(options.columns ?? "")
+      if (options.columns !== undefined && Either.isLeft(columns)) {
+        return yield* new LoadError({ reason: "InvalidColumns", path, message: columns.left })
+      }
+      const mapping = Either.getOrElse(columns, () => ({}))
       const lineEndings = new LineEndings()
       const utf8 = new Utf8Check()
       let reader: CsvRecordReader | undefined
@@ -102,7 +111,7 @@ export const loadCsv = (path: string, options: { readonly delimiter?: string }):
             options.delimiter === undefined
               ? detectDelimiter(input.subarray(0, 65_536).toString("utf8"))
               : delimiterFromOption(options.delimiter)
-          reader = new CsvRecordReader(path, delimiter)
+          reader = new CsvRecordReader(path, delimiter, mapping)
         }
         const bytes = lineEndings.push(input)
         const badLine = utf8.push(bytes)

@@ -37,6 +37,9 @@ const onConflict = [
   "country_code = EXCLUDED.country_code",
   "country_name = EXCLUDED.country_name",
   "employee_count = EXCLUDED.employee_count",
+  "employee_count_raw = EXCLUDED.employee_count_raw",
+  "employee_count_min = EXCLUDED.employee_count_min",
+  "employee_count_max = EXCLUDED.employee_count_max",
   "industry_raw = EXCLUDED.industry_raw",
   ...scrapeColumns.map(
     (c) => `${c} = CASE WHEN EXCLUDED.scraping_status = 'pending' THEN companies.${c} ELSE EXCLUDED.${c} END`
@@ -69,6 +72,9 @@ const toRow = ({ company, scrape, enrichment }: CompanyRecord) => {
     country_code: company.countryCode,
     country_name: company.countryName,
     employee_count: company.employeeCount,
+    employee_count_raw: company.employeeCountRaw,
+    employee_count_min: company.employeeCountMin,
+    employee_count_max: company.employeeCountMax,
     industry_raw: company.industryRaw,
     website_text_snippet: scrape?.text ? scrape.text.slice(0, SNIPPET_LENGTH) : null,
     scraping_status: scrape?.status ?? "pending",
