@@ -206,6 +206,7 @@ describe(`fault matrix: issue 15 hardening (${testDatabaseKind} database)`, () =
         const deepItem = outcome.items.get("scrape deep-page-fault.com") ?? ({} as Partial<RunItemRow>)
         if (deep.scraping_status === "success") {
           expect.soft(deep.website_text_snippet).toContain("Deep Nesting builds warehouse robotics software.")
+          expect.soft(deep.website_text_snippet).toContain("bottom of the well")
           expect.soft(deepItem.status).toBe("succeeded")
         } else {
           expect.soft({ status: deep.scraping_status, kind: deepItem.error_kind, retryable: deepItem.retryable }).toEqual({
@@ -243,6 +244,20 @@ describe(`fault matrix: issue 15 hardening (${testDatabaseKind} database)`, () =
         const cached = yield* withDatabase(db, (sql) => sql<{ output: string }>`SELECT output::text AS output FROM enrichments WHERE domain = ${nulPitch}`)
         expect.soft(cached).toHaveLength(1)
         expect.soft(cached[0]?.output).toContain("Nul Pitch Co, automate your freight with CommonForge.")
+
+        // The summary counts what the tables hold (the robots.txt skip is a skip, not a failure).
+        const failures = Object.fromEntries(
+          ((outcome.summary.failures ?? []) as Array<{ stage: string; error_kind: string; count: number }>).map((f) => [`${f.stage} ${f.error_kind}`, f.count])
+        )
+        const deepFailed = deep.scraping_status === "success" ? {} : { "scrape ExtractionTimeout": 1 }
+        expect.soft(failures).toEqual({
+          "scrape RobotsUnavailable": 1,
+          "scrape HeaderTooLarge": 1,
+          "enrich ServerError": 1,
+          ...deepFailed
+        })
+        expect.soft(outcome.summary.stages?.scrape?.skipped).toBe(1)
+        expect.soft(outcome.summary.stored).toBe(outcome.companies.size)
 
         // The scheduled command again, after a finished run: a new run on the same input, exit 0. Finished
         // companies cost no fetch and no LLM call; the retryable failures are tried again.
