@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option, Schedule } from "effect"
+import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option } from "effect"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
 import { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
@@ -38,11 +38,6 @@ const stageOption = (raw: Option.Option<string>, flag: string) =>
         : Effect.succeed(parsed)
     }
   })
-
-const isEmbeddedLocked = (error: unknown) => {
-  const tagged = error as { _tag?: string; reason?: string }
-  return tagged._tag === "DatabaseError" && tagged.reason === "Locked"
-}
 
 const options = {
   input: Options.file("input").pipe(
@@ -134,11 +129,6 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
             exitCode = signal === "SIGTERM" ? ExitCode.Terminated : ExitCode.Interrupted
           }
           return mode === "tty" || summary._tag === "DryRun" ? Console.log(formatSummary(summary)) : Effect.void
-        }),
-        // The embedded database admits one process: --wait queues behind it as behind the server's advisory lock.
-        Effect.retry({
-          schedule: Schedule.spaced("1 second"),
-          while: (error) => pipelineOptions.wait && isEmbeddedLocked(error)
         })
       )
     ).pipe(Effect.provide(loggerLayer(mode, level)))
