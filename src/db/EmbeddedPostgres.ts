@@ -194,8 +194,9 @@ const refuseLegacyPglite = (dataDir: string) => {
 const initialise = async (dataDir: string) => {
   const { initdb } = binaries()
   const owner = serverUser()
-  const staging = `${dataDir}.init-${process.pid}`
-  const passwordFile = `${dataDir}.pw-${process.pid}`
+  const attemptId = `${process.pid}-${crypto.randomBytes(4).toString("hex")}`
+  const staging = `${dataDir}.init-${attemptId}`
+  const passwordFile = `${dataDir}.pw-${attemptId}`
   const password = crypto.randomBytes(24).toString("base64url")
   fs.rmSync(staging, { recursive: true, force: true })
   fs.mkdirSync(staging, { recursive: true, mode: 0o700 })
@@ -238,7 +239,7 @@ const removeDeadStaging = (dataDir: string) => {
   const parent = path.dirname(dataDir)
   const prefix = `${path.basename(dataDir)}.`
   for (const name of fs.readdirSync(parent)) {
-    const match = /^(?:init|pw)-(\d+)$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : "")
+    const match = /^(?:init|pw)-(\d+)-[0-9a-f]+$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : "")
     if (match && !isAlive(Number(match[1]))) fs.rmSync(path.join(parent, name), { recursive: true, force: true })
   }
 }
