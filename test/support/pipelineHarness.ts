@@ -48,7 +48,7 @@ export const freePort = () =>
     })
   })
 
-const startProgram = (
+export const startProgram = (
   script: string,
   args: ReadonlyArray<string>,
   env: Record<string, string>,
