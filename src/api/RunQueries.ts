@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { RunStore, type RunRow, type StageRow } from "../pipeline/RunStore.js"
+import { reportedRunStatus, RunStore, type RunRow, type StageRow } from "../pipeline/RunStore.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { encodeCursor, type Cursor } from "./Cursor.js"
 import type { RejectedRowList, RunDetail, RunList, RunSummary } from "./ResponseSchemas.js"
@@ -48,7 +48,7 @@ export class RunQueries extends Effect.Service<RunQueries>()("RunQueries", {
     const list = (limit: number, after: Cursor | undefined) =>
       Effect.gen(function* () {
         const page = sql<RunRow>`
-          SELECT id, status, input_path AS "inputPath", input_sha256 AS "inputSha256", counts, error,
+          SELECT id, ${reportedRunStatus(sql)} AS status, input_path AS "inputPath", input_sha256 AS "inputSha256", counts, error,
             started_at AS "startedAt", finished_at AS "finishedAt"
           FROM runs
           WHERE ${after ? sql`id < ${after.id}` : sql.literal("TRUE")}
