@@ -1,8 +1,9 @@
 import { Args, Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Deferred, Effect, Exit, Fiber, type Layer, Option } from "effect"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
-import { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
+import type { runDistributedPipeline } from "../cluster/runDistributedPipeline.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
 import { LlmConfig } from "../config/LlmConfig.js"
 import { ScraperConfig } from "../config/ScraperConfig.js"
@@ -11,14 +12,19 @@ import { errorMessage } from "../process/errorMessage.js"
 import { ExitCode, exitCodeForCause } from "../process/ExitCode.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
-import { PipelineLayer, RunsQueryLayer, SubmitterLayer } from "../pipeline/PipelineLayer.js"
+import type { PipelineLayer } from "../pipeline/PipelineLayer.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
 import { formatPlan, pipelinePlan } from "../pipeline/PipelinePlan.js"
-import { runPipeline } from "../pipeline/runPipeline.js"
+import type { runPipeline } from "../pipeline/runPipeline.js"
+import type { SubmitterLayer } from "../pipeline/SubmitterLayer.js"
 import { formatRunList, formatRunStatus } from "../pipeline/formatRuns.js"
 import { failureCount, formatSummary, type RunSummary } from "../pipeline/RunSummary.js"
 import { RunStore } from "../pipeline/RunStore.js"
 import { parseStageList, type StageName } from "../pipeline/StageName.js"
+
+// The run's modules (stages, the OpenAI client, the cluster) are imported when a command needs them, so that
+// --help, --plan, runs and status start at once.
+const load = <A>(module: () => Promise<A>) => Effect.promise(module)
 
 /** In-flight companies get this long to finish after SIGINT/SIGTERM before they are cut off. */
 const SHUTDOWN_GRACE = "10 seconds"
@@ -119,8 +125,16 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
       | Layer.Layer.Error<typeof SubmitterLayer>
     const run = (shutdown: Deferred.Deferred<void>): Effect.Effect<RunSummary, Failure> =>
       args.distributed && !args.dryRun
-        ? runDistributedPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(SubmitterLayer))
-        : runPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
+        ? Effect.gen(function* () {
+            const { runDistributedPipeline } = yield* load(() => import("../cluster/runDistributedPipeline.js"))
+            const { SubmitterLayer } = yield* load(() => import("../pipeline/SubmitterLayer.js"))
+            return yield* runDistributedPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(SubmitterLayer))
+          })
+        : Effect.gen(function* () {
+            const { runPipeline } = yield* load(() => import("../pipeline/runPipeline.js"))
+            const { PipelineLayer } = yield* load(() => import("../pipeline/PipelineLayer.js"))
+            return yield* runPipeline(pipelineOptions, { mode, shutdown }).pipe(Effect.provide(PipelineLayer))
+          })
     yield* runGracefully((shutdown) =>
       run(shutdown).pipe(
         Effect.tap((summary) => {
@@ -141,6 +155,7 @@ const runsCommand = Command.make(
   ({ limit }) =>
     Effect.gen(function* () {
       const { mode, level } = yield* resolveLogMode
+      const { RunsQueryLayer } = yield* load(() => import("../pipeline/RunsQueryLayer.js"))
       yield* Effect.gen(function* () {
         const runs = yield* RunStore
         yield* Console.log(formatRunList(yield* runs.list(limit)))
@@ -154,6 +169,7 @@ const statusCommand = Command.make(
   ({ id }) =>
     Effect.gen(function* () {
       const { mode, level } = yield* resolveLogMode
+      const { RunsQueryLayer } = yield* load(() => import("../pipeline/RunsQueryLayer.js"))
       yield* Effect.gen(function* () {
         const runs = yield* RunStore
         const run = yield* Option.match(id, {

@@ -1,5 +1,4 @@
 import { Layer } from "effect"
-import { ClientClusterLayer } from "../cluster/ClusterLayer.js"
 import { DatabaseLive } from "../db/Database.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { EnricherLive } from "../stages/enrich/Enricher.js"
@@ -19,13 +18,5 @@ export const PipelineLayer = CompanySteps.Default.pipe(
   Scraper.Default,
   EnricherLive
   )),
-  Layer.provideMerge(DatabaseLive)
-)
-
-/** What `runs` and `status` need: the database only. */
-export const RunsQueryLayer = RunStore.Default.pipe(Layer.provideMerge(DatabaseLive))
-
-/** What `pnpm pipeline --distributed` needs: the run tables and a cluster client; the runners do the work. */
-export const SubmitterLayer = Layer.mergeAll(RunStore.Default, RejectedRowsStore.Default, ClientClusterLayer).pipe(
   Layer.provideMerge(DatabaseLive)
 )
