@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/noOrphanPostgres.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Database suites share one embedded data directory per file and one real server; files run in parallel

@@ -120,10 +120,12 @@ const program = Effect.gen(function* () {
   let enricherLive: Layer.Layer<Enricher, unknown>
   if (cacheKind === "db") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cf-bench-enrich-"))
+    // Run as root, the embedded server runs as the postgres user, which must reach its directory.
+    fs.chmodSync(dir, 0o755)
     yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
     const db = yield* Layer.build(
       DatabaseLive.pipe(
-        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["PGLITE_DATA_DIR", path.join(dir, "db")]]))))
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["EMBEDDED_DATA_DIR", path.join(dir, "db")]]))))
       )
     )
     enricherLive = EnricherLive.pipe(Layer.provide(Layer.succeedContext(db)), Layer.provide(configLayer))

@@ -187,7 +187,7 @@ try {
       Effect.gen(function* () {
         const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_FORMAT: "json" }
         delete env.DATABASE_URL
-        if (values.embedded) env.EMBEDDED_DATA_DIR = env.PGLITE_DATA_DIR = path.join(dir, "embedded")
+        if (values.embedded) env.EMBEDDED_DATA_DIR = path.join(dir, "embedded", "postgres")
         else env.DATABASE_URL = yield* freshDatabase
         const out = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "_writePassRun.ts"), halfFile], {
           encoding: "utf8",

@@ -48,7 +48,7 @@ const waitUntil = (condition: () => Effect.Effect<boolean>) =>
     throw new Error("condition not reached within 10 seconds")
   })
 
-/** Until the server's idea of the data version is the database's (immediate on the embedded database). */
+/** Until the server's idea of the data version is the database's (within the notification delay). */
 const caughtUp = Effect.gen(function* () {
   const api = yield* TestApi
   const latest = yield* api.sql((sql) => sql<{ version: number }>`SELECT version FROM companies_version`)
@@ -433,14 +433,10 @@ describe(`query API (${testDatabaseKind})`, () => {
         expect(restored.json.total).toBe(3)
       }))
 
-    it.effect("on a server the version is followed by LISTEN, and a lost LISTEN connection is replaced", () =>
+    it.effect("the version is followed by LISTEN, and a lost LISTEN connection is replaced", () =>
       Effect.gen(function* () {
         const api = yield* TestApi
         const listening = () => Effect.promise(() => api.runtime.runPromise(Effect.map(CompaniesVersion, (v) => v.isListening())))
-        if (testDatabaseKind === "embedded") {
-          expect(yield* listening()).toBe(false)
-          return
-        }
         yield* waitUntil(listening)
         const killed = yield* api.sql((sql) =>
           sql<{ ok: boolean }>`
@@ -467,7 +463,8 @@ describe(`query API (${testDatabaseKind})`, () => {
         const runs = decode(RunList, list.json)
         expect(runs.total).toBe(2)
         expect(runs.runs.map((r) => r.id)).toEqual([2, 1])
-        expect(runs.runs[0]).toMatchObject({ status: "running", finished_at: null, duration_ms: null })
+        // The fixture's run 2 is stored `running`, but no process holds the run lock: it reads as interrupted.
+        expect(runs.runs[0]).toMatchObject({ status: "interrupted", finished_at: null, duration_ms: null })
         const first = yield* api.get("/runs?limit=1")
         expect(first.json.runs.map((r: { id: number }) => r.id)).toEqual([2])
         const second = yield* api.get(`/runs?limit=1&cursor=${first.json.next_cursor}`)

@@ -11,6 +11,7 @@ import { makeApp, type ApiRuntime } from "../src/api/makeApp.js"
 import { startApiServer } from "../src/api/startApiServer.js"
 import { Database, DatabaseTarget } from "../src/db/Database.js"
 import { DatabaseError } from "../src/db/DatabaseError.js"
+import { EmbeddedPostgres } from "../src/db/EmbeddedPostgres.js"
 import { freshDatabaseEnv, TestDatabaseLive, testDatabaseKind } from "./support/TestDatabase.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -71,12 +72,12 @@ describe(`pnpm serve (${testDatabaseKind})`, () => {
       served.child.kill("SIGTERM")
       expect(yield* Effect.promise(() => served.exited)).toBe(0)
       expect(served.output()).toContain("received SIGTERM: finishing in-flight requests, then stopping")
-      if (env.PGLITE_DATA_DIR) expect(fs.existsSync(`${env.PGLITE_DATA_DIR}.lock`)).toBe(false)
+      if (env.EMBEDDED_DATA_DIR) expect((yield* EmbeddedPostgres.status(env.EMBEDDED_DATA_DIR)).running).toBe(false)
     }), 120_000)
 
   it.scopedLive("a bad setting is named and exits 2 before anything starts", () =>
     Effect.gen(function* () {
-      const served = yield* serve({ API_PORT: "abc", PGLITE_DATA_DIR: "/nonexistent/never-created" })
+      const served = yield* serve({ API_PORT: "abc", EMBEDDED_DATA_DIR: "/nonexistent/never-created" })
       expect(yield* Effect.promise(() => served.exited)).toBe(2)
       expect(served.output()).toContain("API_PORT: expected an integer 1-65535, got 'abc'")
       expect(fs.existsSync("/nonexistent/never-created")).toBe(false)

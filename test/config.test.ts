@@ -33,7 +33,7 @@ describe("configuration", () => {
         concurrency: 10
       })
       expect(Option.isNone(db.url)).toBe(true)
-      expect(db.dataDir).toBe(".data/pglite")
+      expect(db.dataDir).toBe(".data/postgres")
     }).pipe(withEnv({})))
 
   it.effect.each([

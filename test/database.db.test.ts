@@ -5,7 +5,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Database, DatabaseLive } from "../src/db/Database.js"
 import { runMigrations } from "../src/db/Migrations.js"
-import { configFrom, freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { configFrom, freshDatabaseEnv, freshEmbeddedDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { EmbeddedPostgres } from "../src/db/EmbeddedPostgres.js"
 
 const tables = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -73,42 +74,30 @@ describe(`database (${testDatabaseKind})`, () => {
         expect(a).toEqual(b)
         expect(a.length).toBeGreaterThan(0)
       } else {
-        // The embedded directory belongs to one process: a second opener is refused with a clear message.
-        const layer = DatabaseLive.pipe(Layer.provide(configFrom(env)))
-        yield* Layer.build(layer)
-        const lockFile = `${env.PGLITE_DATA_DIR}.lock`
-        fs.writeFileSync(lockFile, String(process.ppid))
-        const second = yield* Effect.exit(Layer.build(layer).pipe(Effect.scoped))
-        expect(Exit.isFailure(second)).toBe(true)
-        expect(String(Exit.isFailure(second) ? second.cause : "")).toContain(`in use by process ${process.ppid}`)
-        fs.writeFileSync(lockFile, String(process.pid))
+        // Two starters of one fresh embedded directory: one initialises and starts it, the other connects.
+        const start = Effect.gen(function* () {
+          yield* Database
+          return yield* appliedMigrations
+        }).pipe(Effect.provide(DatabaseLive.pipe(Layer.provide(configFrom(env)))))
+        const [a, b] = yield* Effect.all([start, start], { concurrency: 2 })
+        expect(a).toEqual(b)
+        expect(a.length).toBeGreaterThan(0)
       }
     }))
 
   it.scoped.skipIf(testDatabaseKind === "server")("embedded data survives closing and reopening", () =>
     Effect.gen(function* () {
-      const dir = makeTempDir("reopen")
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      const layer = DatabaseLive.pipe(Layer.provide(configFrom({ PGLITE_DATA_DIR: path.join(dir, "db") })))
+      const dataDir = yield* freshEmbeddedDir("reopen")
+      const layer = DatabaseLive.pipe(Layer.provide(configFrom({ EMBEDDED_DATA_DIR: dataDir })))
       yield* Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         yield* sql`INSERT INTO companies (company_name, domain) VALUES ('Acme', 'acme.com')`
       }).pipe(Effect.provide(layer))
-      expect(fs.existsSync(path.join(dir, "db.lock"))).toBe(false)
+      expect((yield* EmbeddedPostgres.status(dataDir)).running).toBe(false)
       const names = yield* Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         return yield* sql<{ companyName: string }>`SELECT company_name AS "companyName" FROM companies`
       }).pipe(Effect.provide(layer))
       expect(names).toEqual([{ companyName: "Acme" }])
-    }))
-
-  it.scoped.skipIf(testDatabaseKind === "server")("a stale lock left by a killed process is taken over", () =>
-    Effect.gen(function* () {
-      const dir = makeTempDir("stale")
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      fs.writeFileSync(path.join(dir, "db.lock"), "999999")
-      const layer = DatabaseLive.pipe(Layer.provide(configFrom({ PGLITE_DATA_DIR: path.join(dir, "db") })))
-      const result = yield* Effect.flatMap(Database, (db) => db.health).pipe(Effect.provide(layer))
-      expect(result.kind).toBe("embedded")
     }))
 })

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { RunQueries } from "../src/api/RunQueries.js"
+import { RunStore } from "../src/pipeline/RunStore.js"
+import { RejectedRowsStore } from "../src/stages/clean/RejectedRowsStore.js"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { startFakeLlmServer } from "./support/fakeLlmServer.js"
@@ -14,7 +17,8 @@ import {
   withUnmigratedDatabase
 } from "./support/pipelineHarness.js"
 import { companySite, writeCompaniesCsv } from "./support/companySites.js"
-import { freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { configFrom, freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { DatabaseLive } from "../src/db/Database.js"
 
 const COMPANIES = 40
 
@@ -140,6 +144,47 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
           expect(resumed.code, resumed.stderr).toBe(0)
           expect(w.llm.calls() - start).toBe(COMPANIES)
         }
+      }),
+    300_000
+  )
+
+  it.scoped(
+    "a run whose process died without a word is shown interrupted by runs, status and the API, and resumes",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const db = yield* freshDatabaseEnv
+        const slowLlm = yield* startFakeLlmServer({ latencyMs: 1_000 })
+        const cli = startCli(["--input", w.csv], w.env(db, { CONCURRENT_LLM_CALLS: "1", OPENAI_BASE_URL: slowLlm.url }), w.dir)
+        yield* Effect.promise(() => waitUntil(() => slowLlm.calls() >= 2))
+        const live = yield* runCli(["runs"], w.env(db), w.dir)
+        expect(live.stdout).toMatch(/\b1\b.*running/)
+        cli.child.kill("SIGKILL")
+        yield* Effect.promise(() => cli.done)
+
+        expect(yield* runRows(db)).toEqual([{ id: 1, status: "running" }])
+        const runs = yield* runCli(["runs"], w.env(db), w.dir)
+        expect(runs.stdout).toMatch(/\b1\b.*interrupted/)
+        const status = yield* runCli(["status"], w.env(db), w.dir)
+        expect(status.stdout).toContain("interrupted")
+        expect(status.stdout).not.toContain("running")
+        const api = yield* Effect.gen(function* () {
+          const queries = yield* RunQueries
+          return { list: yield* queries.list(10, undefined), detail: yield* queries.detail(1) }
+        }).pipe(
+          Effect.provide(RunQueries.Default.pipe(
+            Layer.provide(Layer.merge(RunStore.Default, RejectedRowsStore.Default)),
+            Layer.provideMerge(DatabaseLive.pipe(Layer.provide(configFrom(db))))
+          )),
+          Effect.scoped
+        )
+        expect(api.list.runs.map((r) => r.status)).toEqual(["interrupted"])
+        expect(Option.map(api.detail, (d) => d.status)).toEqual(Option.some("interrupted"))
+        expect(Option.getOrThrow(api.detail).stages.some((stage) => stage.status === "running")).toBe(false)
+
+        const resumed = yield* runCli(["--resume"], w.env(db), w.dir)
+        expect(resumed.code, resumed.stderr).toBe(0)
+        expect(yield* runRows(db)).toEqual([{ id: 1, status: "succeeded" }])
       }),
     300_000
   )

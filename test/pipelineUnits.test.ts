@@ -19,7 +19,7 @@ describe("exit codes", () => {
     expect(exitCodeForError(new LoadError({ reason: "MissingColumns", message: "m", path: "x.csv" }))).toBe(2)
     expect(exitCodeForError(new PipelineError({ reason: "InputChanged", message: "m" }))).toBe(2)
     expect(exitCodeForError(new PipelineError({ reason: "LockHeld", message: "m" }))).toBe(3)
-    expect(exitCodeForError(new DatabaseError({ reason: "Locked", message: "m" }))).toBe(3)
+    expect(exitCodeForError(new DatabaseError({ reason: "LegacyData", message: "m" }))).toBe(2)
     expect(exitCodeForError(new DatabaseError({ reason: "Unavailable", message: "m" }))).toBe(1)
     expect(exitCodeForCause(Cause.interrupt("fiber" as never))).toBe(130)
     expect(exitCodeForCause(Cause.die(new Error("boom")))).toBe(1)

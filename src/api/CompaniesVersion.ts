@@ -2,21 +2,19 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Deferred, Effect, Exit, Redacted, Schedule } from "effect"
 import Pg from "pg"
-import { DatabaseTarget } from "../db/Database.js"
 
 const CHANNEL = "companies_version"
 
 /**
  * The data version of the companies table (bumped by every write, migrations 0031–0032), which the API's
- * caches are keyed by. On a Postgres server it is followed through LISTEN on a dedicated connection, so
+ * caches are keyed by. It is followed through LISTEN on a dedicated connection, so
  * reading it costs no round trip; the version is then current within the notification delay after a
- * commit. Whenever that connection is not established (starting, lost, reconnecting) and on the
- * embedded database, which cannot deliver notifications, each read asks the database.
+ * commit. Whenever that connection is not established (starting, lost, reconnecting), each read asks the
+ * database.
  */
 export class CompaniesVersion extends Effect.Service<CompaniesVersion>()("CompaniesVersion", {
   scoped: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const target = yield* DatabaseTarget
     const pg = yield* PgClient.PgClient
 
     const query = sql<{ version: number }>`SELECT version FROM companies_version`.pipe(
@@ -70,9 +68,7 @@ export class CompaniesVersion extends Effect.Service<CompaniesVersion>()("Compan
       Effect.catchAllCause((cause) => Effect.logWarning("cannot LISTEN for companies_version; retrying", cause))
     )
 
-    if (target.kind === "server") {
-      yield* session.pipe(Effect.repeat(Schedule.spaced("2 seconds")), Effect.forkScoped)
-    }
+    yield* session.pipe(Effect.repeat(Schedule.spaced("2 seconds")), Effect.forkScoped)
 
     return {
       /** The version the next read of `companies` will see (on a server: within the notification delay). */

@@ -230,8 +230,7 @@ export class CompanyQueries extends Effect.Service<CompanyQueries>()("CompanyQue
     // The count over every matching row is the costly part of a page and is the same for every page of a
     // listing; pages themselves repeat too (dashboards, first pages). Both are reused only at the data
     // version they were read at (migrations 0031–0032): after a write they are no longer reached once the
-    // server knows the new version — at once on the embedded database, within the notification delay on a
-    // server (see CompaniesVersion).
+    // server knows the new version, within the notification delay (see CompaniesVersion).
     const totals = makeVersionedCache<number>({ maxEntries: MAX_CACHED_TOTALS, maxBytes: Number.MAX_SAFE_INTEGER, sizeOf: () => 16 })
     const pages = makeVersionedCache<CompanyPage>({
       maxEntries: cacheBytes > 0 ? MAX_CACHED_PAGES : 0,

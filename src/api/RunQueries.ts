@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { inPipelineOrder } from "../pipeline/definePipeline.js"
 import { Pipeline } from "../pipeline/Pipeline.js"
-import { RunRow, RunStore, type StageRow } from "../pipeline/RunStore.js"
+import { reportedRunStatus, RunRow, RunStore, type StageRow } from "../pipeline/RunStore.js"
 import { RejectedRowsStore } from "../stages/clean/RejectedRowsStore.js"
 import { encodeCursor, type Cursor } from "./Cursor.js"
 import type { RejectedRowList, RunDetail, RunList, RunSummary } from "./ResponseSchemas.js"
@@ -46,7 +46,7 @@ export class RunQueries extends Effect.Service<RunQueries>()("RunQueries", {
     const list = (limit: number, after: Cursor | undefined) =>
       Effect.gen(function* () {
         const page = sql`
-          SELECT id, status, input_path AS "inputPath", input_sha256 AS "inputSha256", counts, error,
+          SELECT id, ${reportedRunStatus(sql)} AS status, input_path AS "inputPath", input_sha256 AS "inputSha256", counts, error,
             started_at AS "startedAt", finished_at AS "finishedAt"
           FROM runs
           WHERE ${after ? sql`id < ${after.id}` : sql.literal("TRUE")}

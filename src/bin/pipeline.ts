@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
-import { NodeContext } from "@effect/platform-node"
-import { Console, Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Console, Deferred, Effect, Exit, Fiber, Option } from "effect"
 import * as fs from "node:fs"
 import { requireDatabaseServer } from "../cluster/requireDatabaseServer.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
@@ -11,13 +11,15 @@ import { ExitCode } from "../process/ExitCode.js"
 import { runProgram } from "../process/runProgram.js"
 import { loggerLayer, resolveLogMode } from "../process/Logging.js"
 import { PipelineError } from "../pipeline/PipelineError.js"
-import { DryRunLayer, PipelineLayer, RunsQueryLayer } from "../pipeline/PipelineLayer.js"
 import type { PipelineOptions } from "../pipeline/PipelineOptions.js"
 import { formatPlan } from "../pipeline/PipelinePlan.js"
-import { runPipeline } from "../pipeline/runPipeline.js"
 import { formatRunList, formatRunStatus } from "../pipeline/formatRuns.js"
 import { failureCount, formatSummary, type RunSummary, summaryDocument } from "../pipeline/RunSummary.js"
 import { RunStore } from "../pipeline/RunStore.js"
+
+// The run's modules (stages, the OpenAI client, the cluster) are imported when a command needs them, so that
+// --help, --plan, runs and status start at once.
+const load = <A>(module: () => Promise<A>) => Effect.promise(module)
 
 /** In-flight companies get this long to finish after SIGINT/SIGTERM before they are cut off. */
 const SHUTDOWN_GRACE = "10 seconds"
@@ -37,11 +39,6 @@ const stageOption = (raw: Option.Option<string>, flag: string) =>
         : Effect.succeed(parsed)
     }
   })
-
-const isEmbeddedLocked = (error: unknown) => {
-  const tagged = error as { _tag?: string; reason?: string }
-  return tagged._tag === "DatabaseError" && tagged.reason === "Locked"
-}
 
 const options = {
   input: Options.file("input").pipe(
@@ -132,12 +129,16 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
     const run = (shutdown: Deferred.Deferred<void>): Effect.Effect<RunSummary, unknown> =>
       args.distributed && !args.dryRun
         ? // The cluster client is loaded only for a distributed run.
-          Effect.promise(() => import("../cluster/submitDistributed.js")).pipe(
-            Effect.flatMap(({ submitDistributed }) => submitDistributed(Pipeline, pipelineOptions, { mode, shutdown }))
+          Effect.flatMap(load(() => import("../cluster/submitDistributed.js")), ({ submitDistributed }) =>
+            submitDistributed(Pipeline, pipelineOptions, { mode, shutdown })
           )
-        : runPipeline(Pipeline, pipelineOptions, { mode, shutdown }).pipe(
-            Effect.provide(pipelineOptions.dryRun ? DryRunLayer : PipelineLayer)
-          )
+        : Effect.gen(function* () {
+            const { runPipeline } = yield* load(() => import("../pipeline/runPipeline.js"))
+            const { DryRunLayer, PipelineLayer } = yield* load(() => import("../pipeline/PipelineLayer.js"))
+            return yield* runPipeline(Pipeline, pipelineOptions, { mode, shutdown }).pipe(
+              Effect.provide(pipelineOptions.dryRun ? DryRunLayer : PipelineLayer)
+            )
+          })
     yield* runGracefully((shutdown) =>
       run(shutdown).pipe(
         Effect.tap((summary) => {
@@ -147,11 +148,6 @@ const pipelineCommand = Command.make("pipeline", options, (args) =>
           }
           if (summaryFile !== undefined) fs.writeFileSync(summaryFile, JSON.stringify(summaryDocument(summary), null, 2) + "\n")
           return mode === "tty" || summary._tag === "DryRun" ? Console.log(formatSummary(summary)) : Effect.void
-        }),
-        // The embedded database admits one process: --wait queues behind it as behind the server's advisory lock.
-        Effect.retry({
-          schedule: Schedule.spaced("1 second"),
-          while: (error) => pipelineOptions.wait && isEmbeddedLocked(error)
         })
       )
     ).pipe(Effect.provide(loggerLayer(mode, level)))
@@ -164,6 +160,7 @@ const runsCommand = Command.make(
   ({ limit }) =>
     Effect.gen(function* () {
       const { mode, level } = yield* resolveLogMode
+      const { RunsQueryLayer } = yield* load(() => import("../pipeline/RunsQueryLayer.js"))
       yield* Effect.gen(function* () {
         const runs = yield* RunStore
         yield* Console.log(formatRunList(yield* runs.list(limit)))
@@ -177,6 +174,7 @@ const statusCommand = Command.make(
   ({ id }) =>
     Effect.gen(function* () {
       const { mode, level } = yield* resolveLogMode
+      const { RunsQueryLayer } = yield* load(() => import("../pipeline/RunsQueryLayer.js"))
       yield* Effect.gen(function* () {
         const runs = yield* RunStore
         const run = yield* Option.match(id, {

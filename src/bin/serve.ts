@@ -1,4 +1,6 @@
 import { Cause, Data, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ApiConfig } from "../config/ApiConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"
@@ -22,7 +24,10 @@ const loaded = Effect.runSyncExit(
 const { settings, log: { mode, level } } = Exit.getOrElse(loaded, (cause) => exitWithFailure(cause))
 
 if (settings.reload && !isWatchedChild()) {
-  process.exit(await runUnderWatcher(fileURLToPath(import.meta.url)))
+  // Reloading is for editing the sources: run and watch them (with tsx), not their build in dist/.
+  const here = fileURLToPath(import.meta.url)
+  const source = path.resolve(path.dirname(here), "../../src/bin/serve.ts")
+  process.exit(await runUnderWatcher(here.endsWith(".js") && fs.existsSync(source) ? source : here))
 }
 
 const runtime = ManagedRuntime.make(

@@ -46,7 +46,7 @@ const shardingConfig = (settings: ClusterSettings, runner: boolean) =>
   })
 
 /** Any constant shared by every process of this project (not the pipeline migrations' key). */
-const STORAGE_SETUP_LOCK_KEY = 7_301_245_882
+const STORAGE_SETUP_LOCK_KEY = 7_301_245_883
 
 /**
  * The cluster's storage creates its tables on first start through a migrator that does not guard creating

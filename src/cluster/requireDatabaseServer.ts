@@ -2,7 +2,7 @@ import { Effect, Option } from "effect"
 import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { ClusterError } from "./ClusterError.js"
 
-/** DATABASE_URL, which distributed mode needs: the embedded database serves one process. */
+/** DATABASE_URL, which distributed mode needs: runners on other machines cannot reach the embedded database. */
 export const requireDatabaseServer = (who: string) =>
   Effect.flatMap(DatabaseConfig, (config) =>
     Option.match(config.url, {
@@ -10,7 +10,7 @@ export const requireDatabaseServer = (who: string) =>
       onNone: () =>
         new ClusterError({
           reason: "NeedsServer",
-          message: `${who} needs DATABASE_URL: the Postgres server the submitter and every runner share (the embedded database serves one process)`
+          message: `${who} needs DATABASE_URL: the Postgres server the submitter and every runner share (the embedded database listens on this machine's loopback only)`
         })
     })
   )

@@ -1,5 +1,5 @@
-import { PlatformConfigProvider } from "@effect/platform"
-import { NodeFileSystem } from "@effect/platform-node"
+import * as PlatformConfigProvider from "@effect/platform/PlatformConfigProvider"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { ConfigProvider, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"

@@ -4,7 +4,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "../config/DatabaseConfig.js"
 import { DatabaseError } from "./DatabaseError.js"
-import { startEmbeddedPostgres } from "./EmbeddedPostgres.js"
+import { EmbeddedPostgres } from "./EmbeddedPostgres.js"
 import { MigrationsLive } from "./Migrations.js"
 
 export interface DatabaseTargetInfo {
@@ -33,37 +33,34 @@ const types: Pg.CustomTypesConfig = {
       : Pg.types.getTypeParser(oid, format as "text")) as Pg.CustomTypesConfig["getTypeParser"]
 }
 
-/** A server when DATABASE_URL is set, else the embedded PGlite served on loopback. Both through PgClient. */
+/** A server when DATABASE_URL is set, else the embedded PostgreSQL on loopback; the same client either way. */
 export const SqlLive = Layer.unwrapScoped(
   Effect.gen(function* () {
     const config = yield* DatabaseConfig
+    const common = { maxConnections: config.poolSize, applicationName: "commonforge", types } as const
     if (Option.isSome(config.url)) {
       const info: DatabaseTargetInfo = { kind: "server", description: describeUrl(Redacted.value(config.url.value)) }
       yield* Effect.logInfo(`database: Postgres server ${info.description}`)
       return Layer.merge(
-        PgClient.layer({
-          url: config.url.value,
-          maxConnections: config.poolSize,
-          connectTimeout: Duration.seconds(10),
-          applicationName: "commonforge",
-          types
-        }),
+        PgClient.layer({ ...common, url: config.url.value, connectTimeout: Duration.seconds(10) }),
         Layer.succeed(DatabaseTarget, info)
       )
     }
-    const embedded = yield* startEmbeddedPostgres(config.dataDir)
-    const info: DatabaseTargetInfo = { kind: "embedded", description: `embedded PGlite at ${embedded.dataDir}` }
+    const embedded = yield* EmbeddedPostgres.acquire(config.dataDir)
+    const info: DatabaseTargetInfo = {
+      kind: "embedded",
+      description: `embedded PostgreSQL at ${embedded.dataDir} (${embedded.host}:${embedded.port}${embedded.started ? ", started" : ""})`
+    }
     yield* Effect.logInfo(`database: ${info.description}`)
     return Layer.merge(
       PgClient.layer({
+        ...common,
         host: embedded.host,
         port: embedded.port,
         username: "postgres",
+        password: embedded.password,
         database: "postgres",
-        maxConnections: 1,
-        connectTimeout: Duration.seconds(30),
-        applicationName: "commonforge",
-        types
+        connectTimeout: Duration.seconds(10)
       }),
       Layer.succeed(DatabaseTarget, info)
     )

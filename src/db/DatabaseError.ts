@@ -1,7 +1,7 @@
 import { Data } from "effect"
 
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{
-  readonly reason: "Locked" | "Unavailable" | "MigrationFailed"
+  readonly reason: "Unavailable" | "MigrationFailed" | "LegacyData"
   readonly message: string
   readonly cause?: unknown
 }> {}

@@ -6,17 +6,20 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Migrator from "@effect/sql/Migrator"
 import { DatabaseError } from "./DatabaseError.js"
 
-export const migrationsDirectory = fileURLToPath(new URL("../../migrations", import.meta.url))
+/** Built (dist/db/Migrations.js), the migrations are the compiled ones in dist/migrations; else the sources. */
+const compiled = import.meta.url.endsWith(".js")
+export const migrationsDirectory = fileURLToPath(new URL(compiled ? "../migrations" : "../../migrations", import.meta.url))
+const migrationFile = compiled ? /^(\d+)_([^.]+)\.js$/ : /^(\d+)_([^.]+)\.ts$/
 
 /**
- * Every `NNNN_name.ts` file in migrations/. Imported from this module rather than by the library's file
- * loader so that whatever loads our TypeScript (tsx, vitest) also loads the migrations.
+ * Every `NNNN_name.ts` file in migrations/ (`.js` once built). Imported from this module rather than by the
+ * library's file loader so that whatever loads our TypeScript (tsx, vitest) also loads the migrations.
  */
 const migrationLoader: Migrator.Loader = Effect.sync(() =>
   fs
     .readdirSync(migrationsDirectory)
     .flatMap((file) => {
-      const match = /^(\d+)_([^.]+)\.ts$/.exec(file)
+      const match = migrationFile.exec(file)
       if (!match) return []
       const load = Effect.promise(() => import(pathToFileURL(path.join(migrationsDirectory, file)).href))
       return [[Number(match[1]), match[2]!, load] as const]

@@ -23,6 +23,3 @@ export const PipelineLayer = services.pipe(Layer.provideMerge(DatabaseLive))
 
 /** The same for `--dry-run`, on a database it does not migrate: it writes nothing, schema included. */
 export const DryRunLayer = services.pipe(Layer.provideMerge(UnmigratedDatabaseLive))
-
-/** What `runs` and `status` need: the database only. */
-export const RunsQueryLayer = RunStore.Default.pipe(Layer.provideMerge(DatabaseLive))

@@ -1,19 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Schedule } from "effect"
-import { DatabaseTarget } from "../db/Database.js"
 import { PipelineError } from "./PipelineError.js"
 
-const RUN_LOCK_KEY = 7_301_245_882
+export const RUN_LOCK_KEY = 7_301_245_882
 
-/**
- * One run at a time per database. On a server: a session advisory lock held on a reserved connection for the
- * life of the scope. The embedded database already admits a single process (its lock file), so there is
- * nothing more to take, and its one pooled connection must stay free for the run's own queries.
- */
+/** One run at a time per database: a session advisory lock held on a reserved connection for the life of the scope. */
 export const acquireRunLock = (options: { wait: boolean; pollEvery?: Duration.DurationInput }) =>
   Effect.gen(function* () {
-    const target = yield* DatabaseTarget
-    if (target.kind === "embedded") return
     const sql = yield* SqlClient.SqlClient
     const connection = yield* sql.reserve
     const tryLock = connection

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { sanitizeText } from "../schema/sanitizeText.js"
+import { RUN_LOCK_KEY } from "./RunLock.js"
 
 export const RunStatus = Schema.Literal("running", "succeeded", "failed", "interrupted")
 export type RunStatus = typeof RunStatus.Type
@@ -73,8 +74,27 @@ const Sum = Schema.Struct({ sum: Schema.Number })
 const FailureCount = Schema.Struct({ stage: Schema.String, errorKind: Schema.String, count: Schema.Number })
 const Tokens = Schema.Struct({ input: Schema.Number, output: Schema.Number })
 
+const lockHigh = Math.floor(RUN_LOCK_KEY / 2 ** 32)
+const lockLow = RUN_LOCK_KEY % 2 ** 32
+
+/**
+ * A `running` run is alive only while a session holds the run lock (RunLock.ts), and then only the one with
+ * the latest heartbeat; any other `running` run lost its process without a word and reads as `interrupted`.
+ * `runId` is the run's id column in the statement it goes in.
+ */
+const runIsStale = (sql: SqlClient.SqlClient, runId: string) => sql.literal(`(
+  NOT EXISTS (
+    SELECT 1 FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = '${lockHigh}'::oid AND objid = '${lockLow}'::oid
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+  OR ${runId} <> (SELECT live.id FROM runs live WHERE live.status = 'running' ORDER BY live.heartbeat_at DESC NULLS LAST, live.id DESC LIMIT 1))`)
+
+/** The status to show: `running` only while the run's process is alive (see runIsStale). */
+export const reportedRunStatus = (sql: SqlClient.SqlClient) =>
+  sql`CASE WHEN runs.status = 'running' AND ${runIsStale(sql, "runs.id")} THEN 'interrupted' ELSE runs.status END`
+
 const runColumns = (sql: SqlClient.SqlClient) => sql`
-  id, status, input_path AS "inputPath", input_sha256 AS "inputSha256", settings, counts, error,
+  id, ${reportedRunStatus(sql)} AS status, input_path AS "inputPath", input_sha256 AS "inputSha256", settings, counts, error,
   started_at AS "startedAt", finished_at AS "finishedAt"`
 
 /** Runs, their stages and their per-company progress: what `--resume` and the API read. */
@@ -113,9 +133,12 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
 
     const stages = (id: number) =>
       decodeRows(StageRow)(sql`
-        SELECT stage, status, total, done, failed, skipped, rejected, duplicates,
-          started_at AS "startedAt", finished_at AS "finishedAt"
-        FROM run_stages WHERE run_id = ${id}`)
+        SELECT stage,
+          CASE WHEN run_stages.status = 'running' AND runs.status = 'running' AND ${runIsStale(sql, "runs.id")}
+            THEN 'interrupted' ELSE run_stages.status END AS status,
+          total, done, failed, skipped, rejected, duplicates,
+          run_stages.started_at AS "startedAt", run_stages.finished_at AS "finishedAt"
+        FROM run_stages JOIN runs ON runs.id = run_stages.run_id WHERE run_id = ${id}`)
 
     const upsertStage = (
       id: number,

@@ -22,7 +22,7 @@ export const exitCodeForError = (error: unknown): number => {
     case "PipelineError":
       return tagged.reason === "LockHeld" ? ExitCode.Locked : ExitCode.BadInput
     case "DatabaseError":
-      return tagged.reason === "Locked" ? ExitCode.Locked : ExitCode.Failures
+      return tagged.reason === "LegacyData" ? ExitCode.BadInput : ExitCode.Failures
     case "ClusterError":
       return tagged.reason === "NeedsServer" ? ExitCode.BadInput : ExitCode.Failures
     case "EnricherSetupError":

@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { DatabaseLive } from "../../src/db/Database.js"
+import { EmbeddedPostgres } from "../../src/db/EmbeddedPostgres.js"
 
 /**
  * Database suites run on the embedded database by default and on a real server when TEST_DATABASE_URL is
@@ -13,7 +14,29 @@ import { DatabaseLive } from "../../src/db/Database.js"
 export const testServerUrl = process.env.TEST_DATABASE_URL?.trim() || undefined
 export const testDatabaseKind: "embedded" | "server" = testServerUrl ? "server" : "embedded"
 
-export const makeTempDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `cf-${prefix}-`))
+/** Readable by others: run as root, the embedded server runs as the `postgres` user and must reach its directory. */
+export const makeTempDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cf-${prefix}-`))
+  fs.chmodSync(dir, 0o755)
+  return dir
+}
+
+/**
+ * A fresh embedded data directory, removed at the end of the scope after stopping its server if a program
+ * under test left it running (one killed with SIGKILL, say).
+ */
+export const freshEmbeddedDir = (prefix = "pg") =>
+  Effect.gen(function* () {
+    const dir = makeTempDir(prefix)
+    const dataDir = path.join(dir, "data")
+    yield* Effect.addFinalizer(() =>
+      EmbeddedPostgres.stop(dataDir).pipe(
+        Effect.ignore,
+        Effect.andThen(Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      )
+    )
+    return dataDir
+  })
 
 const withUrlDatabase = (url: string, database: string) => {
   const parsed = new URL(url)
@@ -40,9 +63,7 @@ export const freshServerDatabase = Effect.gen(function* () {
 /** The environment a database-backed program sees: a fresh embedded directory or a fresh server database. */
 export const freshDatabaseEnv = Effect.gen(function* () {
   if (testServerUrl) return { DATABASE_URL: yield* freshServerDatabase } as Record<string, string>
-  const dir = makeTempDir("pglite")
-  yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-  return { PGLITE_DATA_DIR: path.join(dir, "data") } as Record<string, string>
+  return { EMBEDDED_DATA_DIR: yield* freshEmbeddedDir() } as Record<string, string>
 })
 
 export const configFrom = (env: Record<string, string>) =>

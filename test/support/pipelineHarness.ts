@@ -48,7 +48,7 @@ export const freePort = () =>
     })
   })
 
-const startProgram = (
+export const startProgram = (
   script: string,
   args: ReadonlyArray<string>,
   env: Record<string, string>,
@@ -85,7 +85,7 @@ export const waitUntil = (check: () => boolean, timeoutMs = 60_000) =>
     tick()
   })
 
-/** Runs `query` against the database `env` points at, opening and closing it (the embedded one admits one process). */
+/** Runs `query` against the database `env` points at, opening and closing it. */
 export const withDatabase = <A, E>(env: Record<string, string>, query: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient

@@ -2,7 +2,6 @@ import type * as AiError from "@effect/ai/AiError"
 import type * as Prompt from "@effect/ai/Prompt"
 import type * as Response from "@effect/ai/Response"
 import * as Telemetry from "@effect/ai/Telemetry"
-import { OpenAiClient, OpenAiLanguageModel } from "@effect/ai-openai"
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Context, Duration, Effect, Layer, Option, RateLimiter, type Scope } from "effect"
@@ -79,6 +78,8 @@ const makeLanguageModel = (provider: ProviderName, settings: LlmSettings, icp: I
       })
     case "openai":
       return Effect.gen(function* () {
+        // Loaded only when chosen: the generated OpenAI client is most of a run's module memory.
+        const { OpenAiClient, OpenAiLanguageModel } = yield* Effect.promise(() => import("@effect/ai-openai"))
         const client = yield* OpenAiClient.make({
           apiKey: Option.getOrUndefined(settings.apiKey),
           apiUrl: Option.getOrUndefined(settings.baseUrl)
