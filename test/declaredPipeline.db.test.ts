@@ -76,7 +76,8 @@ const makeToyPipeline = (hooks: { readonly onShout: (domain: string) => Effect.E
   return { pipeline: definePipeline([load, clean, shout, store]), calls }
 }
 
-const COMPANIES = 24
+/** More than the submitter sends at once (its 64 concurrent submissions), so an interruption leaves some unsubmitted. */
+const COMPANIES = 150
 
 const writeInput = () => {
   const dir = makeTempDir("toy")
@@ -135,7 +136,7 @@ describe(`a pipeline with an extra declared stage (${testDatabaseKind} database)
   )
 
   it.scopedLive.skipIf(testDatabaseKind === "embedded")(
-    "runs on the cluster executor (SingleRunner, SQL storage): one activity per declared stage, resumed after an interruption",
+    "runs on the cluster executor (SingleRunner, SQL storage; server database only, as distributed mode is): one activity per declared stage, resumed after an interruption",
     () =>
       Effect.gen(function* () {
         const env = yield* freshDatabaseEnv
@@ -175,7 +176,8 @@ describe(`a pipeline with an extra declared stage (${testDatabaseKind} database)
           expect(toy.calls.shout).toHaveLength(COMPANIES)
           expect(new Set(toy.calls.store).size).toBe(COMPANIES)
           expect(toy.calls.store).toHaveLength(COMPANIES)
-        }).pipe(Effect.provide(cluster))
+          // The submitter reads its window from config as the program would: set here, not only for the layers.
+        }).pipe(Effect.provide(cluster), Effect.provide(configFrom({ ...env, CLUSTER_MAX_IN_FLIGHT: "4" })))
       }),
     120_000
   )
