@@ -187,7 +187,8 @@ try {
       Effect.gen(function* () {
         const env: Record<string, string> = { ...(process.env as Record<string, string>), LOG_FORMAT: "json" }
         delete env.DATABASE_URL
-        if (values.embedded) env.EMBEDDED_DATA_DIR = path.join(dir, "embedded", "postgres")
+        // The embedded server runs as the postgres user when this is root: its directory must be reachable.
+        if (values.embedded) fs.chmodSync(dir, 0o755), (env.EMBEDDED_DATA_DIR = path.join(dir, "embedded", "postgres"))
         else env.DATABASE_URL = yield* freshDatabase
         const out = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "_writePassRun.ts"), halfFile], {
           encoding: "utf8",

@@ -10,7 +10,7 @@ import { RunStore } from "./RunStore.js"
 import { type RunSummary, summaryDocument } from "./RunSummary.js"
 import { StageCounters } from "./StageCounters.js"
 
-const REJECT_FLUSH_SIZE = 500
+const REJECT_FLUSH_SIZE = 2000
 
 export interface RunSessionArgs {
   readonly pipeline: Pipeline
@@ -57,13 +57,14 @@ export const openRunSession = (args: RunSessionArgs) =>
     for (const stage of companyStages) {
       if (stages.has(stage)) counters.start(stage, companyTotal)
     }
-    const writeStages = Effect.forEach(
-      pipeline.names,
-      (stage) => {
-        const c = counters.get(stage)
-        return runs.upsertStage(runId, stage, { ...c, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null })
-      },
-      { discard: true }
+    const writeStages = Effect.suspend(() =>
+      runs.upsertStages(
+        runId,
+        pipeline.names.map((stage) => {
+          const c = counters.get(stage)
+          return { ...c, stage, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null }
+        })
+      )
     )
     yield* writeStages
     yield* Effect.logInfo("run started").pipe(

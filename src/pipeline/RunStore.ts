@@ -140,10 +140,11 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           run_stages.started_at AS "startedAt", run_stages.finished_at AS "finishedAt"
         FROM run_stages JOIN runs ON runs.id = run_stages.run_id WHERE run_id = ${id}`)
 
-    const upsertStage = (
+    /** Every stage's row of a run in one statement (one round trip per heartbeat, not one per stage). */
+    const upsertStages = (
       id: number,
-      stage: string,
-      values: {
+      rows: ReadonlyArray<{
+        stage: string
         status: string
         total: number
         done: number
@@ -152,12 +153,24 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
         rejected: number
         duplicates: number
         finished: boolean
-      }
+      }>
     ) =>
       sql`
-        INSERT INTO run_stages (run_id, stage, status, total, done, failed, skipped, rejected, duplicates, started_at, finished_at)
-        VALUES (${id}, ${stage}, ${values.status}, ${values.total}, ${values.done}, ${values.failed}, ${values.skipped},
-          ${values.rejected}, ${values.duplicates}, now(), ${values.finished ? new Date() : null})
+        INSERT INTO run_stages ${sql.insert(
+          rows.map((r) => ({
+            run_id: id,
+            stage: r.stage,
+            status: r.status,
+            total: r.total,
+            done: r.done,
+            failed: r.failed,
+            skipped: r.skipped,
+            rejected: r.rejected,
+            duplicates: r.duplicates,
+            started_at: new Date(),
+            finished_at: r.finished ? new Date() : null
+          }))
+        )}
         ON CONFLICT (run_id, stage) DO UPDATE SET
           status = EXCLUDED.status, total = EXCLUDED.total, done = EXCLUDED.done, failed = EXCLUDED.failed,
           skipped = EXCLUDED.skipped, rejected = EXCLUDED.rejected, duplicates = EXCLUDED.duplicates,
@@ -239,7 +252,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       finish,
       heartbeat,
       stages,
-      upsertStage,
+      upsertStages,
       recordItems,
       items,
       progress,
