@@ -1,27 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { companySite } from "./support/companySites.js"
-import { startFakeLlmServer } from "./support/fakeLlmServer.js"
 import {
-  CSV_HEADER,
   dataLines,
   endlessBody,
   type LlmFaults,
   redirectTo,
   runAndRead,
   type RunOutcome,
-  scriptByDomain,
+  startFaultWorld,
   siteWith,
   trickle,
   validObject
 } from "./support/faultMatrix.js"
 import { type FixtureSite, html, htmlPage } from "./support/fixtureSites.js"
-import { startFixtureSites } from "./support/fixtureSites.js"
 import { fixtureEnv } from "./support/pipelineHarness.js"
-import { freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { testDatabaseKind } from "./support/TestDatabase.js"
 
 /**
  * Fault matrix, part 1: the hostile sites and LLM answers the pipeline already handles. One run of the real CLI
@@ -103,13 +97,7 @@ describe(`fault matrix: faults handled today (${testDatabaseKind} database)`, ()
     "one run over hostile sites and LLM answers: each fault ends as documented, the good companies persist, nothing is lost",
     () =>
       Effect.gen(function* () {
-        const sites = yield* startFixtureSites({ sites: (host) => hostile[host] ?? companySite(host) })
-        const llm = yield* startFakeLlmServer({ script: scriptByDomain(llmFaults) })
-        const dir = makeTempDir("faults")
-        yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-        const csv = path.join(dir, "companies.csv")
-        fs.writeFileSync(csv, [CSV_HEADER, ...csvLines].join("\n") + "\n")
-        const db = yield* freshDatabaseEnv
+        const { sites, llm, dir, csv, db } = yield* startFaultWorld({ name: "faults", hostile, llmFaults, csvLines })
         const env = {
           ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
           SCRAPER_TIMEOUT: "2",

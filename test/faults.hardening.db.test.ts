@@ -1,11 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { companySite } from "./support/companySites.js"
-import { startFakeLlmServer } from "./support/fakeLlmServer.js"
 import {
-  CSV_HEADER,
   dataLines,
   hugeHeader,
   type LlmFaults,
@@ -14,14 +9,13 @@ import {
   type RunItemRow,
   type RunOutcome,
   runAndRead,
-  scriptByDomain,
+  startFaultWorld,
   siteWith,
   validObject
 } from "./support/faultMatrix.js"
 import { type FixtureSite, html, htmlPage } from "./support/fixtureSites.js"
-import { startFixtureSites } from "./support/fixtureSites.js"
 import { fixtureEnv, withDatabase } from "./support/pipelineHarness.js"
-import { freshDatabaseEnv, makeTempDir, testDatabaseKind } from "./support/TestDatabase.js"
+import { testDatabaseKind } from "./support/TestDatabase.js"
 
 /**
  * Fault matrix, part 2: the faults of issue 15 (text Postgres cannot store, robots.txt past the size limit or
@@ -111,13 +105,7 @@ describe(`fault matrix: issue 15 hardening (${testDatabaseKind} database)`, () =
     "--resume with nothing to resume runs every fault to its documented end; a second --resume redoes only retryable failures",
     () =>
       Effect.gen(function* () {
-        const sites = yield* startFixtureSites({ sites: (host) => hostile[host] ?? companySite(host) })
-        const llm = yield* startFakeLlmServer({ script: scriptByDomain(llmFaults) })
-        const dir = makeTempDir("faults-hardening")
-        yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-        const csv = path.join(dir, "companies.csv")
-        fs.writeFileSync(csv, [CSV_HEADER, ...csvLines].join("\n") + "\n")
-        const db = yield* freshDatabaseEnv
+        const { sites, llm, dir, csv, db } = yield* startFaultWorld({ name: "faults-hardening", hostile, llmFaults, csvLines })
         const env = {
           ...fixtureEnv({ sitesPort: sites.port, llmUrl: llm.url }),
           SCRAPER_TIMEOUT: "5",

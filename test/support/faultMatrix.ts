@@ -1,9 +1,11 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fakeValidAnswer, type FakeBehaviour, type FakeLlmRequest } from "./fakeLlmServer.js"
-import type { FixtureHandler, FixtureSite } from "./fixtureSites.js"
+import { companySite } from "./companySites.js"
+import { fakeValidAnswer, type FakeBehaviour, type FakeLlmRequest, startFakeLlmServer } from "./fakeLlmServer.js"
+import { type FixtureHandler, type FixtureSite, startFixtureSites } from "./fixtureSites.js"
 import { runCli, withDatabase } from "./pipelineHarness.js"
+import { freshDatabaseEnv, makeTempDir } from "./TestDatabase.js"
 
 /**
  * Helpers for the fault-matrix suites (test/faults*.db.test.ts): hostile routes for the fixture sites, scripted
@@ -155,3 +157,24 @@ export const runAndRead = (args: ReadonlyArray<string>, env: Record<string, stri
 /** Data lines of a CSV file (the header and a trailing empty line excluded). */
 export const dataLines = (file: string) =>
   fs.readFileSync(file, "utf8").split("\n").slice(1).filter((line) => line !== "").length
+
+/**
+ * What a fault-matrix run needs: the hostile sites (every other host a normal company site), the fake LLM scripted
+ * per domain, the CSV written to a temporary directory (removed with the scope) and a fresh database.
+ */
+export const startFaultWorld = (options: {
+  readonly name: string
+  readonly hostile: Readonly<Record<string, FixtureSite>>
+  readonly llmFaults: LlmFaults
+  readonly csvLines: ReadonlyArray<string>
+}) =>
+  Effect.gen(function* () {
+    const sites = yield* startFixtureSites({ sites: (host) => options.hostile[host] ?? companySite(host) })
+    const llm = yield* startFakeLlmServer({ script: scriptByDomain(options.llmFaults) })
+    const dir = makeTempDir(options.name)
+    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+    const csv = path.join(dir, "companies.csv")
+    fs.writeFileSync(csv, [CSV_HEADER, ...options.csvLines].join("\n") + "\n")
+    const db = yield* freshDatabaseEnv
+    return { sites, llm, dir, csv, db }
+  })
