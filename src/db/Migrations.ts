@@ -2,13 +2,14 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { pathToFileURL } from "node:url"
+import { packageFile } from "../config/packageFile.js"
 import * as Migrator from "@effect/sql/Migrator"
 import { DatabaseError } from "./DatabaseError.js"
 
-/** Built (dist/db/Migrations.js), the migrations are the compiled ones in dist/migrations; else the sources. */
+/** Built (the bundle in dist/), the migrations are the bundled ones in dist/migrations; else the sources. */
 const compiled = import.meta.url.endsWith(".js")
-export const migrationsDirectory = fileURLToPath(new URL(compiled ? "../migrations" : "../../migrations", import.meta.url))
+export const migrationsDirectory = compiled ? packageFile("dist", "migrations") : packageFile("migrations")
 const migrationFile = compiled ? /^(\d+)_([^.]+)\.js$/ : /^(\d+)_([^.]+)\.ts$/
 
 /**

@@ -25,9 +25,6 @@ export const exitCodeForError = (error: unknown): number => {
       return tagged.reason === "LegacyData" ? ExitCode.BadInput : ExitCode.Failures
     case "ClusterError":
       return tagged.reason === "NeedsServer" ? ExitCode.BadInput : ExitCode.Failures
-    case "EnricherSetupError":
-    case "LlmPreflightError":
-      return ExitCode.BadInput
     default:
       return ExitCode.Failures
   }

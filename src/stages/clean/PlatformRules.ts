@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import * as fs from "node:fs"
+import { packageFile } from "../../config/packageFile.js"
 import { getDomain } from "tldts"
 
 const Platform = Schema.Struct({
@@ -89,7 +90,7 @@ export class PlatformRules {
   }
 }
 
-const PLATFORMS_FILE = new URL("../../../data/platforms.json", import.meta.url)
+const PLATFORMS_FILE = packageFile("data", "platforms.json")
 
 /** The maintained list shipped in data/platforms.json, read once. */
 export const platformRules: PlatformRules = PlatformRules.fromJson(fs.readFileSync(PLATFORMS_FILE, "utf8"), "data/platforms.json")

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import * as fs from "node:fs"
+import { packageFile } from "../../config/packageFile.js"
 import type { IcpStructure } from "./IcpProfile.js"
 
 const TaxonomyFile = Schema.Struct({
@@ -166,7 +167,7 @@ export class IndustryTaxonomy {
   }
 }
 
-const TAXONOMY_FILE = new URL("../../../data/industry-taxonomy.json", import.meta.url)
+const TAXONOMY_FILE = packageFile("data", "industry-taxonomy.json")
 
 /** The taxonomy shipped in data/industry-taxonomy.json, read once. */
 export const industryTaxonomy: IndustryTaxonomy = IndustryTaxonomy.fromJson(

@@ -4,6 +4,7 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
+import { packageFile } from "../../config/packageFile.js"
 import { type PageInput, type PageOutput, processPage } from "./processPage.js"
 
 export interface PagePoolOptions {
@@ -35,7 +36,7 @@ export type PagePoolStatus = "idle" | "running" | "inline"
 /** The worker, in TypeScript through tsx's loader as the rest of the program runs, or compiled. */
 const spawn = (): Worker => {
   const compiled = !import.meta.url.endsWith(".ts")
-  const entry = new URL(compiled ? "./pageWorkerMain.js" : "./pageWorkerMain.ts", import.meta.url)
+  const entry = compiled ? pathToFileURL(packageFile("dist", "bin", "pageWorkerMain.js")) : new URL("./pageWorkerMain.ts", import.meta.url)
   if (compiled) return new Worker(entry)
   const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/esm/api")), "index.mjs")).href
   return new Worker(`import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}) })`, {
