@@ -8,7 +8,7 @@
  * ideal (calls × latency / concurrency) and with bare HTTP calls at the same concurrency measured in this run.
  * Target: ≤ 1.10 × ideal.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { ConfigProvider, Context, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"

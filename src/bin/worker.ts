@@ -1,4 +1,4 @@
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { ClusterConfig } from "../config/ClusterConfig.js"
 import { configProviderWithDotEnv } from "../config/DotEnv.js"

@@ -1,5 +1,5 @@
 import { ValidationError } from "@effect/cli"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, type Effect, Exit, Option } from "effect"
 import { errorMessage } from "./errorMessage.js"
 import { exitCodeForCause } from "./ExitCode.js"

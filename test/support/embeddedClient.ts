@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { Database, DatabaseLive } from "../../src/db/Database.js"
 

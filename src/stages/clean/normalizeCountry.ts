@@ -1,4 +1,5 @@
-import countries from "i18n-iso-countries"
+import countries from "i18n-iso-countries/index.js"
+import { createRequire } from "node:module"
 import { isPlaceholder } from "./isPlaceholder.js"
 
 export interface Country {
@@ -53,6 +54,11 @@ const keyOf = (text: string) =>
     .replace(/\s+/g, " ")
     .trim()
     .replace(/^the /, "")
+
+// The package's main module registers all of its ~80 locales (about 1 MB of names); the core and the ones we
+// match are enough.
+const require = createRequire(import.meta.url)
+for (const locale of ["en", ...OTHER_LOCALES]) countries.registerLocale(require(`i18n-iso-countries/langs/${locale}.json`))
 
 const byName = new Map<string, string>()
 const addName = (name: string, code: string) => {

@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type Undici from "@effect/platform-node/Undici"
 import { Clock, Effect, Exit, Scope, Stream } from "effect"
 import { classifyTransportError } from "./classifyTransportError.js"
