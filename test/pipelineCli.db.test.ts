@@ -190,6 +190,34 @@ describe(`pipeline CLI as a child process (${testDatabaseKind} database)`, () =>
   )
 
   it.scoped(
+    "--limit N: stages, summary and rejected rows stop at the N-th accepted company, wherever the parser's chunks end",
+    () =>
+      Effect.gen(function* () {
+        const w = yield* world
+        const db = yield* freshDatabaseEnv
+        const csv = path.join(w.dir, "limited.csv")
+        const good = fs.readFileSync(w.csv, "utf8").trim().split("\n")
+        // Line 2 is rejected before the limit; the lines after the 5th accepted company hold a rejection and a duplicate.
+        const lines = [good[0]!, "Broken,not a domain,US,10,Software", ...good.slice(1, 6), "Late,also not a domain,US,10,Software", good[1]!, ...good.slice(6)]
+        fs.writeFileSync(csv, lines.join("\n") + "\n")
+        const summaryFile = path.join(w.dir, "limited.json")
+        const result = yield* runCli(["--input", csv, "--limit", "5", "--summary", summaryFile], w.env(db), w.dir)
+        expect(result.code, result.stderr).toBe(0)
+        const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as {
+          input: { lines_read: number; accepted: number; rejected: number; duplicates: number }
+          stages: Record<string, { total: number; done: number; rejected: number; duplicates: number }>
+        }
+        expect(summary.input).toMatchObject({ lines_read: 6, accepted: 5, rejected: 1, duplicates: 0 })
+        expect(summary.stages["load"]).toMatchObject({ total: 6, done: 6 })
+        expect(summary.stages["clean"]).toMatchObject({ total: 6, done: 5, rejected: 1, duplicates: 0 })
+        expect(summary.stages["persist"]).toMatchObject({ total: 5, done: 5 })
+        const rejected = yield* withDatabase(db, (sql) => sql<{ line: number }>`SELECT line_number AS line FROM rejected_rows ORDER BY line_number`)
+        expect(rejected).toEqual([{ line: 2 }])
+      }),
+    300_000
+  )
+
+  it.scoped(
     "one run at a time per database: a second invocation exits 3, or waits with --wait",
     () =>
       Effect.gen(function* () {

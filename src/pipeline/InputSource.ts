@@ -4,4 +4,6 @@ export interface InputSource {
   readonly delimiter?: string | undefined
   /** `--columns domain=Website,...`: which header holds a column. */
   readonly columns?: string | undefined
+  /** `--limit`: the input ends with its N-th accepted company. */
+  readonly limit?: number | undefined
 }

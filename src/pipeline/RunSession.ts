@@ -111,7 +111,7 @@ export const openRunSession = (args: RunSessionArgs) =>
     })
 
     /** The writing pass over the input: rejections are recorded, accepted companies come out (up to --limit). */
-    const companies = readInput(pipeline, { path: args.inputPath, delimiter: options.delimiter, columns: options.columns }, (stage, outcome) => {
+    const companies = readInput(pipeline, { path: args.inputPath, delimiter: options.delimiter, columns: options.columns, limit: options.limit }, (stage, outcome) => {
       if (outcome) counters.add(stage.name, outcome)
     }).pipe(
       Stream.mapChunksEffect((chunk) =>
@@ -125,7 +125,6 @@ export const openRunSession = (args: RunSessionArgs) =>
           return Chunk.unsafeFromArray(accepted)
         })
       ),
-      options.limit === undefined ? (s) => s : Stream.take(options.limit),
       Stream.interruptWhen(Deferred.await(args.shutdown)),
       Stream.concat(
         Stream.execute(

@@ -147,21 +147,33 @@ export const isCompanyFinished = (
   return recording.length > 0 && recording.every((stage) => isSettled(items[stage], retryFailed))
 }
 
-/** The input stages composed over the source (one element: what to read); `onElement` sees what each yields. */
+/**
+ * The input stages composed over the source (one element: what to read); `onElement` sees what each yields.
+ * With a limit the stages go element by element, so that what they count and record stops exactly at the
+ * limit-th accepted company, wherever the parser's chunks end.
+ */
 export const readInput = <P extends Pipeline>(
   pipeline: P,
   source: InputSource,
   onElement?: (stage: AnyInputStage, outcome: StageOutcome | null) => void
-): Stream.Stream<CleanOutcome, PipelineErrors<P>, PipelineRequirements<P>> =>
-  pipeline.inputs.reduce<Stream.Stream<any, any, any>>((stream, stage) => {
+): Stream.Stream<CleanOutcome, PipelineErrors<P>, PipelineRequirements<P>> => {
+  const limit = source.limit
+  const outcomes = pipeline.inputs.reduce<Stream.Stream<any, any, any>>((stream, stage) => {
     const out = stage.run(stream as Stream.Stream<never>) as Stream.Stream<unknown, any, any>
+    const paced = limit === undefined ? out : Stream.rechunk(out, 1)
     return onElement
-      ? Stream.mapChunks(out, (chunk) => {
+      ? Stream.mapChunks(paced, (chunk) => {
           for (const element of chunk) onElement(stage, stage.count(element))
           return chunk
         })
-      : out
-  }, Stream.make(source))
+      : paced
+  }, Stream.make(source)) as Stream.Stream<CleanOutcome, PipelineErrors<P>, PipelineRequirements<P>>
+  if (limit === undefined) return outcomes
+  return Stream.suspend(() => {
+    let accepted = 0
+    return Stream.takeUntil(outcomes, (o) => o._tag === "Accepted" && ++accepted >= limit)
+  })
+}
 
 /** A stage's effect typed by its pipeline: stages are stored untyped, their pipeline knows what they need. */
 export const runCompanyStage = <P extends Pipeline>(

@@ -47,9 +47,8 @@ export const planDryRun = (args: {
     const previewed = pipeline.companyStages.filter((s) => s.preview !== null && s.previewLabel !== null && stages.has(s.name))
     const counts = new Map(previewed.map((s) => [s.name, { stage: s.name, label: s.previewLabel!, todo: 0, cached: 0 }]))
     const plan = { companies: 0, finished: 0, estimatedInputTokens: 0, estimatedOutputTokens: 0 }
-    const companies = readInput(pipeline, { path: args.inputPath, delimiter: args.delimiter, columns: args.columns }).pipe(
-      Stream.filterMap((o) => (o._tag === "Accepted" ? Option.some(o.company) : Option.none())),
-      args.limit === undefined ? (s) => s : Stream.take(args.limit)
+    const companies = readInput(pipeline, { path: args.inputPath, delimiter: args.delimiter, columns: args.columns, limit: args.limit }).pipe(
+      Stream.filterMap((o) => (o._tag === "Accepted" ? Option.some(o.company) : Option.none()))
     )
     yield* Stream.runForEach(companies, (company) =>
       Effect.gen(function* () {

@@ -34,12 +34,7 @@ const STAGE_BUFFER = 64
  * `--limit` it stops where the writing pass will, so the summary counts exactly the lines the run records.
  */
 const validateInput = (pipeline: Pipeline, inputPath: string, options: PipelineOptions) =>
-  Stream.suspend(() => {
-    const outcomes = readInput(pipeline, { path: inputPath, delimiter: options.delimiter, columns: options.columns })
-    let accepted = 0
-    const limit = options.limit
-    return limit === undefined ? outcomes : Stream.takeUntil(outcomes, (o) => o._tag === "Accepted" && ++accepted >= limit)
-  }).pipe(
+  readInput(pipeline, { path: inputPath, delimiter: options.delimiter, columns: options.columns, limit: options.limit }).pipe(
     Stream.runFold(new IngestReport(), (report, outcome) => {
       report.add(outcome)
       return report
