@@ -1,5 +1,6 @@
 import { Config } from "effect"
 import * as ConfigValue from "./ConfigValue.js"
+import { packageFile } from "./packageFile.js"
 
 export const LlmProviders = ["auto", "openai", "openai-compatible", "heuristic"] as const
 
@@ -14,7 +15,8 @@ export const LlmConfig = Config.all({
   requestsPerMinute: ConfigValue.optionalInteger("LLM_REQUESTS_PER_MINUTE", { min: 1, max: 1_000_000 }),
   timeoutSeconds: ConfigValue.number("LLM_TIMEOUT", { min: 0.1, max: 3600, default: 60 }),
   maxRetries: ConfigValue.integer("LLM_MAX_RETRIES", { min: 0, max: 20, default: 3 }),
-  icpProfile: ConfigValue.nonEmptyString("ICP_PROFILE", "data/icp.md")
+  // The package's own profile by default, so that `commonforge pipeline` scores from any directory.
+  icpProfile: ConfigValue.nonEmptyString("ICP_PROFILE", packageFile("data", "icp.md"))
 })
 
 export type LlmSettings = Config.Config.Success<typeof LlmConfig>
