@@ -266,7 +266,9 @@ const spawnServer = async (dataDir: string, port: number): Promise<StartOutcome>
       "-c", "unix_socket_directories=",
       "-c", "shared_buffers=32MB",
       "-c", "max_connections=200",
-      "-c", "logging_collector=off"
+      "-c", "logging_collector=off",
+      // No subscriptions here: without workers the logical replication launcher is not started (a process less).
+      "-c", "max_logical_replication_workers=0"
     ],
     { ...owner, detached: true, stdio: ["ignore", log, log], env: { ...process.env, LC_ALL: "C" } }
   )
