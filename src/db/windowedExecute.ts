@@ -5,9 +5,9 @@ import { Clock, Effect, Option, type Scope } from "effect"
 import { SqlBatching } from "./SqlBatching.js"
 
 /**
- * The resolver's calls from any fiber gathered for a window (SqlBatching) into one batch (dataLoader). A call inside a
- * transaction goes straight to the resolver instead: the loader runs its batches on a fiber of its own, outside
- * the caller's transaction, where they would miss (or wait on the locks of) what the transaction wrote.
+ * The resolver's calls from any fiber gathered for a window (SqlBatching) into one batch (dataLoader). A call
+ * inside a transaction goes straight to the resolver instead: the loader runs its batches on a fiber of its own,
+ * outside the caller's transaction, where they would miss (or wait on the locks of) what the transaction wrote.
  */
 export const windowedExecute = <T extends string, I, A, E>(
   resolver: SqlResolver<T, I, A, E, never>
