@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
+import { isDataError } from "../db/isDataError.js"
 import type { CompanyRun } from "./CompanyRun.js"
 import { finalStage, type Pipeline } from "./definePipeline.js"
 import { type ItemDraft, RunStore } from "./RunStore.js"
@@ -38,12 +39,6 @@ const commitBatch = (
     )
     return batch.length
   })
-
-/** SQLSTATE classes of a refused value (22: data exception, 23: integrity, 54: limit exceeded), not a lost server. */
-const isDataError = (error: SqlError) => {
-  const code = (error.cause as { code?: unknown } | undefined)?.code
-  return typeof code === "string" && /^(22|23|54)/.test(code)
-}
 
 /** The company's last recorded stage, failed for good: its data cannot be stored as it is. */
 const recordUnstorable = (

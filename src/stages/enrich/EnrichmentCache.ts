@@ -1,6 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
+import { batchedLookup } from "../../db/batchedLookup.js"
+import { batchedUpsert } from "../../db/batchedUpsert.js"
 import { Enrichment } from "../../schema/Enrichment.js"
 
 export interface CachedEnrichment {
@@ -27,7 +29,21 @@ const CacheRow = Schema.Struct({
   latencyMs: Schema.Number
 })
 const decodeRow = Schema.decodeUnknownOption(CacheRow)
+// Read as stored, decoded call by call: one row of an older shape must not fail the rest of its batch.
+const StoredRow = Schema.Struct({ ...CacheRow.fields, output: Schema.Unknown })
 const encodeOutput = Schema.encodeSync(Enrichment)
+
+const EnrichmentInsert = Schema.Struct({
+  input_hash: Schema.String,
+  domain: Schema.String,
+  provider: Schema.String,
+  model: Schema.String,
+  prompt_version: Schema.String,
+  output: Schema.String,
+  input_tokens: Schema.Number,
+  output_tokens: Schema.Number,
+  latency_ms: Schema.Number
+})
 
 /** Successful enrichments by input hash (table `enrichments`). Failures are never cached. */
 export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
@@ -37,36 +53,49 @@ export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
     readonly put: (entry: CachedEnrichment) => Effect.Effect<void, SqlError>
   }
 >() {
-  static readonly layerSql = Layer.effect(
+  /** Concurrent gets share one statement, concurrent puts another (batchedLookup, batchedUpsert). */
+  static readonly layerSql = Layer.scoped(
     EnrichmentCache,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      return EnrichmentCache.of({
-        get: (inputHash) =>
+      const lookup = yield* batchedLookup("EnrichmentCache.get", {
+        Result: StoredRow,
+        key: (row) => row.inputHash,
+        select: (hashes) =>
           sql`
             SELECT input_hash AS "inputHash", domain, provider, model, prompt_version AS "promptVersion", output,
                    input_tokens AS "inputTokens", output_tokens AS "outputTokens", latency_ms AS "latencyMs"
-            FROM enrichments WHERE input_hash = ${inputHash}`.pipe(
+            FROM enrichments WHERE input_hash IN ${sql.in(hashes)}`
+      })
+      const upsert = yield* batchedUpsert("EnrichmentCache.put", {
+        Row: EnrichmentInsert,
+        key: (row) => row.input_hash,
+        write: (rows) =>
+          sql`
+            INSERT INTO enrichments ${sql.insert(rows)}
+            ON CONFLICT (input_hash) DO UPDATE SET
+              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+              latency_ms = EXCLUDED.latency_ms, created_at = now()`
+      })
+      return EnrichmentCache.of({
+        get: (inputHash) =>
+          lookup(inputHash).pipe(
             // A row written by an older shape of the schema no longer decodes: it counts as a miss.
-            Effect.map((rows) => Option.flatMap(Option.fromNullable(rows[0]), decodeRow)),
+            Effect.map(Option.flatMap(decodeRow)),
             Effect.withSpan("EnrichmentCache.get")
           ),
         put: (entry) =>
-          sql`
-            INSERT INTO enrichments ${sql.insert({
-              input_hash: entry.inputHash,
-              domain: entry.domain,
-              provider: entry.provider,
-              model: entry.model,
-              prompt_version: entry.promptVersion,
-              output: JSON.stringify(encodeOutput(entry.output)),
-              input_tokens: entry.inputTokens,
-              output_tokens: entry.outputTokens,
-              latency_ms: Math.round(entry.latencyMs)
-            })}
-            ON CONFLICT (input_hash) DO UPDATE SET
-              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-              latency_ms = EXCLUDED.latency_ms, created_at = now()`.pipe(Effect.asVoid, Effect.withSpan("EnrichmentCache.put"))
+          upsert({
+            input_hash: entry.inputHash,
+            domain: entry.domain,
+            provider: entry.provider,
+            model: entry.model,
+            prompt_version: entry.promptVersion,
+            output: JSON.stringify(encodeOutput(entry.output)),
+            input_tokens: entry.inputTokens,
+            output_tokens: entry.outputTokens,
+            latency_ms: Math.round(entry.latencyMs)
+          }).pipe(Effect.withSpan("EnrichmentCache.put"))
       })
     })
   )

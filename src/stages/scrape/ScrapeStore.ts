@@ -1,6 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, Schema } from "effect"
+import { batchedLookup } from "../../db/batchedLookup.js"
+import { batchedUpsert } from "../../db/batchedUpsert.js"
 import { sanitizeText } from "../../schema/sanitizeText.js"
 import { type ScrapedPage, type ScrapeResult, ScrapeStatus } from "../../schema/ScrapeResult.js"
 import { isRetryable } from "./ScrapeError.js"
@@ -16,10 +18,24 @@ const ScrapeRow = Schema.Struct({
   contentHash: Schema.NullOr(Schema.String),
   text: Schema.NullOr(Schema.String),
   // Checked page by page below: a malformed entry is dropped, not the whole scrape.
-  pages: Schema.Unknown
+  pages: Schema.Unknown,
+  // Computed by the database, so the max age is measured against its clock as a `WHERE` on it would be.
+  ageSeconds: Schema.Number
 })
 type ScrapeRow = typeof ScrapeRow.Type
-const decodeRows = Schema.decodeUnknown(Schema.Array(ScrapeRow))
+
+const ScrapeInsert = Schema.Struct({
+  domain: Schema.String,
+  status: ScrapeStatus,
+  error_kind: Schema.NullOr(Schema.String),
+  error_message: Schema.NullOr(Schema.String),
+  final_url: Schema.NullOr(Schema.String),
+  http_status: Schema.NullOr(Schema.Number),
+  fetched_at: Schema.DateFromSelf,
+  content_hash: Schema.NullOr(Schema.String),
+  text: Schema.NullOr(Schema.String),
+  pages: Schema.String
+})
 
 const DAY_SECONDS = 86_400
 
@@ -51,51 +67,61 @@ const toResult = (row: ScrapeRow): ScrapeResult => ({
  * reset, 429, 5xx: `retryable`) is never fresh, so the next run tries that domain again.
  */
 export class ScrapeStore extends Effect.Service<ScrapeStore>()("ScrapeStore", {
-  effect: Effect.gen(function* () {
+  scoped: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
-    const columns = sql`domain, status, error_kind AS "errorKind", error_message AS "errorMessage", final_url AS "finalUrl",
-      http_status AS "httpStatus", fetched_at AS "fetchedAt", content_hash AS "contentHash", text, pages`
+    const latest = yield* batchedLookup("ScrapeStore.fresh", {
+      Result: ScrapeRow,
+      key: (row) => row.domain,
+      select: (domains) =>
+        sql`SELECT domain, status, error_kind AS "errorKind", error_message AS "errorMessage", final_url AS "finalUrl",
+            http_status AS "httpStatus", fetched_at AS "fetchedAt", content_hash AS "contentHash", text, pages,
+            extract(epoch FROM now() - fetched_at)::float8 AS "ageSeconds"
+          FROM scrapes WHERE domain IN ${sql.in(domains)}`
+    })
 
+    const upsert = yield* batchedUpsert("ScrapeStore.save", {
+      Row: ScrapeInsert,
+      key: (row) => row.domain,
+      write: (rows) =>
+        sql`
+          INSERT INTO scrapes ${sql.insert(rows)}
+          ON CONFLICT (domain) DO UPDATE SET
+            status = EXCLUDED.status, error_kind = EXCLUDED.error_kind, error_message = EXCLUDED.error_message,
+            final_url = EXCLUDED.final_url, http_status = EXCLUDED.http_status, fetched_at = EXCLUDED.fetched_at,
+            content_hash = EXCLUDED.content_hash, text = EXCLUDED.text, pages = EXCLUDED.pages`
+    })
+
+    /** Concurrent calls share one statement (see batchedLookup). */
     const fresh = (domain: string, maxAgeDays: number): Effect.Effect<Option.Option<ScrapeResult>, SqlError> =>
       Effect.gen(function* () {
         if (!(maxAgeDays > 0)) return Option.none()
-        const rows = yield* Effect.flatMap(
-          Number.isFinite(maxAgeDays)
-            ? sql`SELECT ${columns} FROM scrapes
-                WHERE domain = ${domain} AND fetched_at >= now() - ${maxAgeDays * DAY_SECONDS} * interval '1 second'`
-            : sql`SELECT ${columns} FROM scrapes WHERE domain = ${domain}`,
-          (r) => Effect.orDie(decodeRows(r))
+        const row = yield* latest(domain)
+        return row.pipe(
+          Option.filter((r) => !Number.isFinite(maxAgeDays) || r.ageSeconds <= maxAgeDays * DAY_SECONDS),
+          Option.map(toResult),
+          Option.filter((r) => !r.retryable)
         )
-        return Option.filter(Option.map(Option.fromNullable(rows[0]), toResult), (r) => !r.retryable)
       }).pipe(Effect.withSpan("ScrapeStore.fresh", { attributes: { domain } }))
 
     /**
      * Replaces what is stored for the domain: the table keeps the latest fetch, whatever its outcome. Text from
      * sites is sanitized here too (the scraper already does): a text column refuses U+0000, and one bad row
-     * would fail its whole batch.
+     * would send its whole batch row by row. Concurrent calls share one statement (see batchedUpsert).
      */
     const save = (result: ScrapeResult): Effect.Effect<void, SqlError> =>
-      sql`
-        INSERT INTO scrapes ${sql.insert({
-          domain: result.domain,
-          status: result.status,
-          error_kind: result.errorKind,
-          error_message: result.errorMessage === null ? null : sanitizeText(result.errorMessage),
-          final_url: result.finalUrl === null ? null : sanitizeText(result.finalUrl),
-          http_status: result.httpStatus,
-          fetched_at: result.fetchedAt,
-          content_hash: result.contentHash,
-          text: result.text === null ? null : sanitizeText(result.text),
-          pages: JSON.stringify(result.pages)
-        })}
-        ON CONFLICT (domain) DO UPDATE SET
-          status = EXCLUDED.status, error_kind = EXCLUDED.error_kind, error_message = EXCLUDED.error_message,
-          final_url = EXCLUDED.final_url, http_status = EXCLUDED.http_status, fetched_at = EXCLUDED.fetched_at,
-          content_hash = EXCLUDED.content_hash, text = EXCLUDED.text, pages = EXCLUDED.pages`.pipe(
-        Effect.asVoid,
-        Effect.withSpan("ScrapeStore.save", { attributes: { domain: result.domain, status: result.status } })
-      )
+      upsert({
+        domain: result.domain,
+        status: result.status,
+        error_kind: result.errorKind,
+        error_message: result.errorMessage === null ? null : sanitizeText(result.errorMessage),
+        final_url: result.finalUrl === null ? null : sanitizeText(result.finalUrl),
+        http_status: result.httpStatus,
+        fetched_at: result.fetchedAt,
+        content_hash: result.contentHash,
+        text: result.text === null ? null : sanitizeText(result.text),
+        pages: JSON.stringify(result.pages)
+      }).pipe(Effect.withSpan("ScrapeStore.save", { attributes: { domain: result.domain, status: result.status } }))
 
     return { fresh, save } as const
   })
