@@ -54,6 +54,22 @@ const startRunners = (count: number, env: Record<string, string>, cwd: string) =
         Effect.orElse(() => Effect.dieMessage(`a runner did not start:\n${output().slice(-3000)}`))
       )
     }
+    // Runners join one by one, and until each holds its share a newcomer takes shards over from the others: the
+    // companies in flight on them start again elsewhere, a repeated LLM call a test would blame on what it does next.
+    const shards = Number(env.CLUSTER_SHARDS ?? 300)
+    yield* withDatabase(env, (sql) =>
+      Effect.gen(function* () {
+        const deadline = Date.now() + 60_000
+        for (;;) {
+          const [locks] = yield* sql<{ holders: number; held: number }>`
+            SELECT count(DISTINCT pid)::int AS holders, count(*)::int AS held FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+          if (locks!.holders >= count && locks!.held >= shards) return
+          if (Date.now() > deadline) return yield* Effect.dieMessage(`the runners hold ${locks!.held} of ${shards} shards after 60 s`)
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+        }
+      })
+    )
     return runners
   })
 
