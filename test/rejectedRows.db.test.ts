@@ -87,14 +87,17 @@ describe(`RejectedRowsStore (${testDatabaseKind})`, () => {
             rejection(3, {
               raw: { "Company\u0000 Name": "Acme\u0000 Inc\u0007", Website: "\uD800acme.com", Notes: "a\tb\r\nc\u007F" },
               message: "domain \uDC00acme.com\u0000 is not valid"
-            })
+            }),
+            // Backslashes that only look like escapes of such characters once encoded are text like any other.
+            rejection(4, { raw: { Path: "C:\\bin\\fonts", Pattern: "\\u0001 \\ud800" } })
           ],
           { newRun: true }
         )
         const page = yield* store.listByRun(runId, { limit: 10, offset: 0 })
         expect(page.rows.map((r) => [r.raw, r.message])).toEqual([
           [rejection(2).raw, "domain is empty"],
-          [{ "Company Name": "Acme Inc", Website: "acme.com", Notes: "a\tb\r\nc" }, "domain acme.com is not valid"]
+          [{ "Company Name": "Acme Inc", Website: "acme.com", Notes: "a\tb\r\nc" }, "domain acme.com is not valid"],
+          [{ Path: "C:\\bin\\fonts", Pattern: "\\u0001 \\ud800" }, "domain is empty"]
         ])
       }))
 

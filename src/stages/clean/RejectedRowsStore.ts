@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
-import { hasUnstorable, sanitizeDeep, sanitizeText } from "../../schema/sanitizeText.js"
+import { sanitizeDeep, sanitizeText } from "../../schema/sanitizeText.js"
 import type { Rejection } from "./cleanRow.js"
 
 export const RejectedRow = Schema.Struct({
@@ -21,22 +21,22 @@ const Count = Schema.decodeUnknown(Schema.Array(Schema.Struct({ n: Schema.Number
 /** Rows per INSERT: bounds one statement's size (its one parameter is the batch as JSON). */
 const ROWS_PER_STATEMENT = 5_000
 
-/** Every string of the batch from outside (raw keys and values, messages quoting them) in one text: one check for the batch instead of one per value. */
-const textOf = (rows: ReadonlyArray<Rejection>): string => {
-  const parts: Array<string> = []
-  for (const row of rows) {
-    parts.push(row.message)
-    for (const key in row.raw) parts.push(key, row.raw[key]!)
-  }
-  // A line feed is storable and no surrogate, so joining neither hides nor makes an unstorable character.
-  return parts.join("\n")
-}
+const encode = (rows: ReadonlyArray<Rejection>) =>
+  JSON.stringify(rows.map((r) => [r.lineNumber, r.raw, r.reason, r.message, r.duplicateOfLine]))
 
-/** The batch as Postgres can store it: rebuilt only in the rare batch holding an unstorable character. */
-const storable = (rows: ReadonlyArray<Rejection>): ReadonlyArray<Rejection> =>
-  hasUnstorable(textOf(rows))
-    ? rows.map((r) => ({ ...r, raw: sanitizeDeep(r.raw), message: sanitizeText(r.message) }))
-    : rows
+/**
+ * What JSON.stringify makes of a character sanitizeText removes: a `\u0000`–`\u001f` escape (tab, line feed and
+ * carriage return come out as `\t`, `\n`, `\r`), `\b` or `\f`, DEL as itself, a lone surrogate as `\ud800`–`\udfff`.
+ * An escaped backslash before such letters matches too: a false alarm costs a sanitizing pass, a miss cannot happen.
+ */
+const MAYBE_UNSTORABLE = /\\u00[01]|\\[bf]|\\ud[89a-f]|\u007F/
+
+/** The batch as one JSON text Postgres can store: sanitized and encoded again only when the text may need it (rare). */
+const storableJson = (rows: ReadonlyArray<Rejection>): string => {
+  const json = encode(rows)
+  if (!MAYBE_UNSTORABLE.test(json)) return json
+  return encode(rows.map((r) => ({ ...r, raw: sanitizeDeep(r.raw), message: sanitizeText(r.message) })))
+}
 
 /** Every line clean turned away, per run (table rejected_rows): what the summary and `GET /runs/{id}/rejects` report. */
 export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("RejectedRowsStore", {
@@ -49,9 +49,7 @@ export class RejectedRowsStore extends Effect.Service<RejectedRowsStore>()("Reje
       sql`
         INSERT INTO rejected_rows (run_id, line_number, raw, reason, message, duplicate_of_line)
         SELECT ${runId}, (r->>0)::int, r->1, r->>2, r->>3, (r->>4)::int
-        FROM jsonb_array_elements(${JSON.stringify(
-          storable(rows).map((r) => [r.lineNumber, r.raw, r.reason, r.message, r.duplicateOfLine])
-        )}::jsonb) AS r
+        FROM jsonb_array_elements(${storableJson(rows)}::jsonb) AS r
         ${newRun ? sql`` : sql`ON CONFLICT (run_id, line_number) DO NOTHING`}`
 
     /**
