@@ -68,9 +68,31 @@ export const openRunSession = (args: RunSessionArgs) =>
         return { ...c, stage, status: stages.has(stage) ? c.status : "skipped", finished: c.finishedAt !== null }
       })
     const writeStages = Effect.suspend(() => runs.upsertStages(runId, stageRows()))
-    // Written while reading starts (the rows say the stages are running; the heartbeat and the end rewrite them),
-    // and awaited before the last write, so a failure to write them still fails the run.
-    const firstStages = yield* Effect.forkScoped(writeStages)
+
+    // Writes made while reading goes on, one at a time by a fiber of their own (the database works on the other
+    // core), all on one warm connection (a new one costs a connect and a backend with cold caches): the first
+    // stage rows, then the rejections, whatever has accumulated each time the writer is free. Batches grow when
+    // the database is the slower side and stay small otherwise, so little is left once the input ends. A failed
+    // write fails the run when it is awaited: at the next write or at the end of the input.
+    const scope = yield* Effect.scope
+    let inFlight: Fiber.RuntimeFiber<void, SqlError> | undefined
+    let writing = false
+    const awaitWrite = Effect.suspend(() => {
+      const fiber = inFlight
+      inFlight = undefined
+      return fiber === undefined ? Effect.void : Fiber.join(fiber)
+    })
+    const writeMeanwhile = (write: Effect.Effect<void, SqlError>) =>
+      Effect.zipRight(
+        awaitWrite,
+        Effect.suspend(() => {
+          writing = true
+          const done = Effect.sync(() => void (writing = false))
+          return Effect.map(Effect.forkIn(Effect.ensuring(write, done), scope), (fiber) => (inFlight = fiber))
+        })
+      )
+    // The rows say the stages are running; the heartbeat and the end rewrite them, after these.
+    const firstStages = yield* writeMeanwhile(Effect.asVoid(writeStages))
     yield* Effect.logInfo("run started").pipe(
       Effect.annotateLogs({ event: "run.start", input: args.inputPath, resumed: args.resumed, stages: [...stages].join(",") })
     )
@@ -97,7 +119,7 @@ export const openRunSession = (args: RunSessionArgs) =>
       intervalMs: args.progressIntervalMs ?? 5000
     })
     // A heartbeat that cannot be written is retried at the next beat; the final write below is not optional.
-    // Each beat takes the counters as they are then, after the first rows (never overtaking them).
+    // Each beat takes the counters as they are then.
     yield* Effect.forkScoped(
       Effect.zipRight(
         Fiber.await(firstStages),
@@ -111,35 +133,15 @@ export const openRunSession = (args: RunSessionArgs) =>
       )
     )
 
-    // Rejections are inserted by a fiber of their own while reading goes on (the database works on the other
-    // core), whatever has accumulated each time it is free: batches grow when the database is the slower side
-    // and stay small otherwise, so little is left to insert once the input ends. One batch in flight keeps the
-    // run on one warm connection (a new one costs a connect and a backend with cold caches). A failed insert
-    // fails the run when it is awaited: at the next flush or at the end of the input.
-    const scope = yield* Effect.scope
     const newRun = !args.resumed
     let pendingRejections: Array<Rejection> = []
-    let inFlight: Fiber.RuntimeFiber<void, SqlError> | undefined
-    let writing = false
-    const awaitInFlight = Effect.suspend(() => {
-      const fiber = inFlight
-      inFlight = undefined
-      return fiber === undefined ? Effect.void : Fiber.join(fiber)
-    })
     const takePending = () => {
       const batch = pendingRejections
       pendingRejections = []
       return batch
     }
-    const startFlush = Effect.zipRight(
-      awaitInFlight,
-      Effect.suspend(() => {
-        writing = true
-        const save = rejectedRows.saveBatch(runId, takePending(), { newRun }).pipe(Effect.ensuring(Effect.sync(() => void (writing = false))))
-        return Effect.map(Effect.forkIn(save, scope), (fiber) => void (inFlight = fiber))
-      })
-    )
-    const flushRejections = Effect.zipRight(awaitInFlight, Effect.suspend(() => rejectedRows.saveBatch(runId, takePending(), { newRun })))
+    const saveRejections = Effect.suspend(() => rejectedRows.saveBatch(runId, takePending(), { newRun }))
+    const flushRejections = Effect.zipRight(awaitWrite, saveRejections)
 
     // Reading is CPU work in microtasks: without a turn of the event loop now and then, the insert's request is
     // not sent in full nor its answer read until the input ends.
@@ -157,7 +159,7 @@ export const openRunSession = (args: RunSessionArgs) =>
             else pendingRejections.push(outcome.rejection)
           }
           const pending = pendingRejections.length
-          if (pending >= REJECT_FLUSH_MAX || (pending >= REJECT_FLUSH_MIN && !writing)) yield* startFlush
+          if (pending >= REJECT_FLUSH_MAX || (pending >= REJECT_FLUSH_MIN && !writing)) yield* writeMeanwhile(saveRejections)
           if (writing) yield* io.turn
           return Chunk.unsafeFromArray(accepted)
         })
