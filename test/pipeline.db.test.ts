@@ -109,6 +109,54 @@ describe(`pipeline in process (${testDatabaseKind} database)`, () => {
   )
 
   it.scoped(
+    "a run of the input stages alone records every rejected and duplicate line and the counters, and nothing per company",
+    () =>
+      Effect.gen(function* () {
+        const t = yield* setup
+        // Enough rejections for several batches, written while the input is still being read.
+        const lines = Array.from({ length: 6000 }, (_, i) => {
+          const id = i - (i % 2)
+          return i % 1000 === 999 ? `Local ${i},localhost,US,10,Software` : `Company ${id},co-${id}.com,US,${10 + (id % 500)},Software`
+        })
+        const summary = yield* t.run({ input: t.csv("half.csv", lines), only: ["load", "clean"] })
+        expect(summary._tag === "Completed" && summary.status).toBe("succeeded")
+        const [rejects] = yield* t.query<{ n: number; duplicates: number; first: number; last: number; wrong: number }>(
+          `SELECT count(*)::int AS n, count(*) FILTER (WHERE reason = 'Duplicate')::int AS duplicates,
+             min(line_number) AS first, max(line_number) AS last,
+             count(*) FILTER (WHERE reason = 'Duplicate' AND duplicate_of_line <> line_number - 1)::int AS wrong
+           FROM rejected_rows WHERE run_id = 1`
+        )
+        // Line i + 2 holds row i: every odd row repeats the one before it, every thousandth is refused.
+        expect(rejects).toEqual({ n: 3000, duplicates: 2994, first: 3, last: 6001, wrong: 0 })
+        const [local] = yield* t.query<{ reason: string; raw: Record<string, string> }>(
+          "SELECT reason, raw FROM rejected_rows WHERE run_id = 1 AND line_number = 1001"
+        )
+        expect(local!.raw).toEqual({ company_name: "Local 999", domain: "localhost", country: "US", employee_count: "10", industry_raw: "Software" })
+        expect(local!.reason).not.toBe("Duplicate")
+        const stages = yield* t.query<{ stage: string; status: string; total: number; done: number; rejected: number; duplicates: number }>(
+          "SELECT stage, status, total, done, rejected, duplicates FROM run_stages WHERE run_id = 1 ORDER BY stage"
+        )
+        expect(stages).toEqual([
+          { stage: "clean", status: "succeeded", total: 6000, done: 3000, rejected: 6, duplicates: 2994 },
+          { stage: "enrich", status: "skipped", total: 0, done: 0, rejected: 0, duplicates: 0 },
+          { stage: "load", status: "succeeded", total: 6000, done: 6000, rejected: 0, duplicates: 0 },
+          { stage: "merge", status: "skipped", total: 0, done: 0, rejected: 0, duplicates: 0 },
+          { stage: "persist", status: "skipped", total: 0, done: 0, rejected: 0, duplicates: 0 },
+          { stage: "scrape", status: "skipped", total: 0, done: 0, rejected: 0, duplicates: 0 }
+        ])
+        const [run] = yield* t.query<{ status: string; finished: boolean }>("SELECT status, finished_at IS NOT NULL AS finished FROM runs WHERE id = 1")
+        expect(run).toEqual({ status: "succeeded", finished: true })
+        const [written] = yield* t.query<{ items: number; companies: number; scrapes: number }>(
+          `SELECT (SELECT count(*) FROM run_items)::int AS items, (SELECT count(*) FROM companies)::int AS companies,
+             (SELECT count(*) FROM scrapes)::int AS scrapes`
+        )
+        expect(written).toEqual({ items: 0, companies: 0, scrapes: 0 })
+        expect(t.sites.requests()).toBe(0)
+      }),
+    120_000
+  )
+
+  it.scoped(
     "a failed re-enrichment keeps the last successful one and records the failure beside it",
     () =>
       Effect.gen(function* () {

@@ -5,7 +5,7 @@ import { ExitCode, exitCodeForCause, exitCodeForError } from "../src/process/Exi
 import { PipelineError } from "../src/pipeline/PipelineError.js"
 import { defaultPipelineOptions } from "../src/pipeline/PipelineOptions.js"
 import { Effect } from "effect"
-import { definePipeline, isCompanyFinished, parseStageList, selectStages } from "../src/pipeline/definePipeline.js"
+import { definePipeline, isCompanyFinished, parseStageList, runningCompanyStages, selectStages } from "../src/pipeline/definePipeline.js"
 import { clean, enrich, load, merge, persist, Pipeline, scrape } from "../src/pipeline/Pipeline.js"
 import { formatPlan } from "../src/pipeline/PipelinePlan.js"
 import type { ItemRecord } from "../src/pipeline/RunStore.js"
@@ -37,6 +37,17 @@ describe("stage selection", () => {
       "clean",
       "enrich"
     ])
+  })
+
+  it("runs the selected per-company stages and those they read, and none that nothing selected reads", () => {
+    const running = (options: { only?: ReadonlyArray<string>; from?: string }) =>
+      runningCompanyStages(Pipeline, selectedStages(options)).map((s) => s.name)
+    expect(running({ only: ["load", "clean"] })).toEqual([])
+    expect(running({ only: ["scrape"] })).toEqual(["scrape"])
+    expect(running({ only: ["enrich"] })).toEqual(["scrape", "merge", "enrich"])
+    expect(running({ only: ["persist"] })).toEqual(["scrape", "merge", "enrich"])
+    expect(running({ from: "enrich" })).toEqual(["scrape", "merge", "enrich"])
+    expect(running({})).toEqual(["scrape", "merge", "enrich"])
   })
 
   it("parses stage lists and names unknown stages", () => {

@@ -62,6 +62,45 @@ describe(`RejectedRowsStore (${testDatabaseKind})`, () => {
         ])
       }))
 
+    it.effect("records a new run's lines without the conflict check, and a resumed pass keeps what they have", () =>
+      Effect.gen(function* () {
+        const store = yield* RejectedRowsStore
+        const runId = yield* newRun
+        yield* store.saveBatch(runId, [rejection(3), rejection(4)], { newRun: true })
+        yield* store.saveBatch(runId, [rejection(3, { reason: "InvalidDomain", message: "changed" }), rejection(5)])
+        const page = yield* store.listByRun(runId, { limit: 10, offset: 0 })
+        expect(page.rows.map((r) => [r.lineNumber, r.reason])).toEqual([
+          [3, "EmptyDomain"],
+          [4, "EmptyDomain"],
+          [5, "EmptyDomain"]
+        ])
+      }))
+
+    it.effect("stores untrusted text as Postgres can: NUL, other controls and lone surrogates dropped, tabs and line breaks kept", () =>
+      Effect.gen(function* () {
+        const store = yield* RejectedRowsStore
+        const runId = yield* newRun
+        yield* store.saveBatch(
+          runId,
+          [
+            rejection(2),
+            rejection(3, {
+              raw: { "Company\u0000 Name": "Acme\u0000 Inc\u0007", Website: "\uD800acme.com", Notes: "a\tb\r\nc\u007F" },
+              message: "domain \uDC00acme.com\u0000 is not valid"
+            }),
+            // Backslashes that only look like escapes of such characters once encoded are text like any other.
+            rejection(4, { raw: { Path: "C:\\bin\\fonts", Pattern: "\\u0001 \\ud800" } })
+          ],
+          { newRun: true }
+        )
+        const page = yield* store.listByRun(runId, { limit: 10, offset: 0 })
+        expect(page.rows.map((r) => [r.raw, r.message])).toEqual([
+          [rejection(2).raw, "domain is empty"],
+          [{ "Company Name": "Acme Inc", Website: "acme.com", Notes: "a\tb\r\nc" }, "domain acme.com is not valid"],
+          [{ Path: "C:\\bin\\fonts", Pattern: "\\u0001 \\ud800" }, "domain is empty"]
+        ])
+      }))
+
     it.effect("does nothing for an empty batch, and keeps runs apart", () =>
       Effect.gen(function* () {
         const store = yield* RejectedRowsStore

@@ -35,6 +35,19 @@ export const StageRow = Schema.Struct({
 })
 export type StageRow = typeof StageRow.Type
 
+/** A stage's row of a run as its counters have it: what run_stages is written from. */
+export interface StageDraft {
+  readonly stage: string
+  readonly status: string
+  readonly total: number
+  readonly done: number
+  readonly failed: number
+  readonly skipped: number
+  readonly rejected: number
+  readonly duplicates: number
+  readonly finished: boolean
+}
+
 /** A company's terminal outcome at one stage, as a stage produces it. */
 export interface ItemDraft {
   readonly domain: string
@@ -73,6 +86,7 @@ const ProgressCount = Schema.Struct({ stage: Schema.String, status: ItemStatus, 
 const Sum = Schema.Struct({ sum: Schema.Number })
 const FailureCount = Schema.Struct({ stage: Schema.String, errorKind: Schema.String, count: Schema.Number })
 const Tokens = Schema.Struct({ input: Schema.Number, output: Schema.Number })
+const Completion = Schema.Struct({ failures: Schema.Array(FailureCount), tokens: Tokens })
 
 const lockHigh = Math.floor(RUN_LOCK_KEY / 2 ** 32)
 const lockLow = RUN_LOCK_KEY % 2 ** 32
@@ -122,12 +136,6 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
     const markRunning = (id: number) =>
       sql`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, heartbeat_at = now() WHERE id = ${id}`
 
-    const finish = (id: number, status: Exclude<RunStatus, "running">, counts: unknown, error: string | null) =>
-      sql`
-        UPDATE runs SET status = ${status}, counts = ${JSON.stringify(counts)}::jsonb, error = ${error === null ? null : sanitizeText(error)},
-          finished_at = now(), heartbeat_at = now()
-        WHERE id = ${id}`
-
     const heartbeat = (id: number, counts: unknown) =>
       sql`UPDATE runs SET heartbeat_at = now(), counts = ${JSON.stringify(counts)}::jsonb WHERE id = ${id}`
 
@@ -141,21 +149,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
         FROM run_stages JOIN runs ON runs.id = run_stages.run_id WHERE run_id = ${id}`)
 
     /** Every stage's row of a run in one statement (one round trip per heartbeat, not one per stage). */
-    const upsertStages = (
-      id: number,
-      rows: ReadonlyArray<{
-        stage: string
-        status: string
-        total: number
-        done: number
-        failed: number
-        skipped: number
-        rejected: number
-        duplicates: number
-        finished: boolean
-      }>
-    ) =>
-      sql`
+    const upsertStages = (id: number, rows: ReadonlyArray<StageDraft>) => sql`
         INSERT INTO run_stages ${sql.insert(
           rows.map((r) => ({
             run_id: id,
@@ -176,6 +170,12 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           skipped = EXCLUDED.skipped, rejected = EXCLUDED.rejected, duplicates = EXCLUDED.duplicates,
           finished_at = EXCLUDED.finished_at,
           started_at = COALESCE(run_stages.started_at, EXCLUDED.started_at)`
+
+    const finish = (id: number, status: Exclude<RunStatus, "running">, counts: unknown, error: string | null) =>
+      sql`
+        UPDATE runs SET status = ${status}, counts = ${JSON.stringify(counts)}::jsonb, error = ${error === null ? null : sanitizeText(error)},
+          finished_at = now(), heartbeat_at = now()
+        WHERE id = ${id}`
 
     /**
      * Terminal outcomes only: an item is never left `running`, so a kill needs no repair. With `attempt`, the
@@ -230,18 +230,33 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
         { concurrency: 2 }
       )
 
-    const failuresByKind = (id: number) =>
-      decodeRows(FailureCount)(sql`
+    const failuresQuery = (id: number) => sql`
         SELECT stage, COALESCE(error_kind, 'Unknown') AS "errorKind", count(*)::int AS count
         FROM run_items WHERE run_id = ${id} AND status = 'failed'
-        GROUP BY 1, 2 ORDER BY 1, 3 DESC`)
+        GROUP BY 1, 2 ORDER BY 1, 3 DESC`
+    const failuresByKind = (id: number) => decodeRows(FailureCount)(failuresQuery(id))
 
-    const tokens = (id: number) =>
-      decodeRows(Tokens)(sql`
+    const tokensQuery = (id: number) => sql`
         SELECT COALESCE(sum(input_tokens), 0)::int AS input, COALESCE(sum(output_tokens), 0)::int AS output
-        FROM run_items WHERE run_id = ${id} AND input_tokens + output_tokens > 0`).pipe(
-        Effect.map((rows) => rows[0] ?? { input: 0, output: 0 })
-      )
+        FROM run_items WHERE run_id = ${id} AND input_tokens + output_tokens > 0`
+    const tokens = (id: number) => decodeRows(Tokens)(tokensQuery(id)).pipe(Effect.map((rows) => rows[0] ?? { input: 0, output: 0 }))
+
+    /**
+     * A run's end in one statement, so one round trip and one commit: its row and its stages' rows written, and
+     * what its items add up to (failures by kind, tokens) read in the same snapshot.
+     */
+    const complete = (
+      id: number,
+      status: Exclude<RunStatus, "running">,
+      counts: unknown,
+      error: string | null,
+      stageRows: ReadonlyArray<StageDraft>
+    ) =>
+      decodeRows(Completion)(sql`
+        WITH stages AS (${upsertStages(id, stageRows)}), finished AS (${finish(id, status, counts, error)})
+        SELECT
+          (SELECT COALESCE(json_agg(f ORDER BY f.stage, f.count DESC), '[]'::json) FROM (${failuresQuery(id)}) f) AS failures,
+          (SELECT row_to_json(t) FROM (${tokensQuery(id)}) t) AS tokens`).pipe(Effect.map((rows) => rows[0]!))
 
     return {
       create,
@@ -257,7 +272,8 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       items,
       progress,
       failuresByKind,
-      tokens
+      tokens,
+      complete
     } as const
   })
 }) {}

@@ -104,6 +104,23 @@ export const selectStages = (pipeline: Pipeline, selection: StageSelection): Rea
   return new Set([...inputs, ...pipeline.names.filter((n) => names.includes(n) && !inputs.includes(n))])
 }
 
+/**
+ * The per-company stages a run executes, in order: the selected ones and those a stage that runs reads. An
+ * unselected stage nothing downstream reads would only cost its I/O (`--only load,clean` reading the scrape
+ * cache once per company) for an output that is dropped.
+ */
+export const runningCompanyStages = (pipeline: Pipeline, selected: ReadonlySet<string>): ReadonlyArray<AnyCompanyStage> => {
+  const read = new Set<string>()
+  if (pipeline.sink && selected.has(pipeline.sink.name)) for (const up of pipeline.sink.upstream) read.add(up.name)
+  const running = new Set<string>()
+  for (const stage of [...pipeline.companyStages].reverse()) {
+    if (!selected.has(stage.name) && !read.has(stage.name)) continue
+    running.add(stage.name)
+    for (const up of stage.upstream) read.add(up.name)
+  }
+  return pipeline.companyStages.filter((s) => running.has(s.name))
+}
+
 /** The per-company stages (and the sink) that record a run_items row when selected, in order. */
 export const recordingStages = (pipeline: Pipeline, selected: ReadonlySet<string>): ReadonlyArray<string> => [
   ...pipeline.companyStages.filter((s) => s.item !== null && selected.has(s.name)).map((s) => s.name),
@@ -200,9 +217,10 @@ export const runSink = <P extends Pipeline>(
 /** Every selected stage's preflight check, in pipeline order, before a run writes anything. */
 export const runPreflights = <P extends Pipeline>(
   pipeline: P,
-  selected: ReadonlySet<string>
+  selected: ReadonlySet<string>,
+  settings?: PipelineSettings
 ): Effect.Effect<void, PipelineErrors<P>, PipelineRequirements<P>> =>
-  Effect.flatMap(Effect.orDie(PipelineSettings), (settings) =>
+  Effect.flatMap(settings === undefined ? Effect.orDie(PipelineSettings) : Effect.succeed(settings), (settings) =>
     Effect.forEach(
       pipeline.stages.filter((s) => s.preflight !== null && selected.has(s.name)),
       (stage) => stage.preflight!(settings),

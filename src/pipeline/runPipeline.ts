@@ -12,7 +12,15 @@ import { sha256File } from "../stages/load/sha256File.js"
 import { Enricher } from "../stages/enrich/Enricher.js"
 import { commitCompanies } from "./commitCompanies.js"
 import { CompanyRun } from "./CompanyRun.js"
-import { type Pipeline, type PipelineErrors, type PipelineRequirements, readInput, runPreflights, selectStages } from "./definePipeline.js"
+import {
+  type Pipeline,
+  type PipelineErrors,
+  type PipelineRequirements,
+  readInput,
+  runningCompanyStages,
+  runPreflights,
+  selectStages
+} from "./definePipeline.js"
 import { planDryRun } from "./planDryRun.js"
 import { PipelineError } from "./PipelineError.js"
 import { DEFAULT_INPUT, type PipelineOptions } from "./PipelineOptions.js"
@@ -111,12 +119,12 @@ const validateRun = (pipeline: Pipeline, options: PipelineOptions) =>
 export const prepareRun = (
   pipeline: Pipeline,
   options: PipelineOptions,
-  settings: { readonly distributed: boolean },
+  settings: { readonly distributed: boolean; readonly pipelineSettings?: PipelineSettings },
   validated?: Effect.Effect.Success<ReturnType<typeof validateRun>>
 ) =>
   Effect.gen(function* () {
     const runs = yield* RunStore
-    const { scraper, llm } = yield* PipelineSettings
+    const { scraper, llm } = settings.pipelineSettings ?? (yield* PipelineSettings)
     const enricher = yield* Effect.serviceOption(Enricher)
     const { existing, inputPath, inputSha256, stages, validation } = validated ?? (yield* validateRun(pipeline, options))
 
@@ -187,9 +195,11 @@ export const runPipeline = <P extends Pipeline>(pipeline: P, options: PipelineOp
   Effect.gen(function* () {
     if (options.dryRun) return yield* dryRun(pipeline, options)
     const validated = yield* validateRun(pipeline, options)
-    yield* runPreflights(pipeline, validated.stages)
-    const prepared = yield* prepareRun(pipeline, options, { distributed: false }, validated)
-    return yield* executeRun({ ...prepared, options, context }).pipe(Effect.annotateLogs("run_id", prepared.runId))
+    // Read once for the whole run: each read parses every setting from the environment again.
+    const settings = yield* PipelineSettings
+    yield* runPreflights(pipeline, validated.stages, settings)
+    const prepared = yield* prepareRun(pipeline, options, { distributed: false, pipelineSettings: settings }, validated)
+    return yield* executeRun({ ...prepared, options, context, settings }).pipe(Effect.annotateLogs("run_id", prepared.runId))
   }).pipe(Effect.scoped, Effect.withSpan("pipeline.run")) as Effect.Effect<RunSummary, ExecutorErrors<P>, ExecutorRequirements<P>>
 
 /** What an executor adds to its stages' errors and needs: the run's bookkeeping and the input checks. */
@@ -201,11 +211,12 @@ export type ExecutorRequirements<P> =
   | SqlClient.SqlClient
   | DatabaseTarget
 
-const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext }) =>
+const executeRun = (
+  args: PreparedRun & { readonly options: PipelineOptions; readonly context: PipelineContext; readonly settings: PipelineSettings }
+) =>
   Effect.gen(function* () {
-    const { pipeline, runId, options, stages, context } = args
+    const { pipeline, runId, options, stages, context, settings } = args
     const runs = yield* RunStore
-    const settings = yield* PipelineSettings
     const state = new ResumeState(pipeline, args.resumed ? yield* runs.items(runId) : [])
     const { counters, companies, skipCompany, finish } = yield* openRunSession({
       ...args,
@@ -232,7 +243,15 @@ const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; rea
         })
     }
 
-    const throughStages = pipeline.companyStages.reduce<Stream.Stream<CompanyRun, any, any>>((stream, stage) => {
+    const running = runningCompanyStages(pipeline, stages)
+    const sink = pipeline.sink
+    if (running.length === 0 && !(sink && stages.has(sink.name))) {
+      // Nothing is done or recorded per company (`--only load,clean`): the pass records the input alone.
+      yield* Stream.runDrain(companies)
+      return yield* finish
+    }
+
+    const throughStages = running.reduce<Stream.Stream<CompanyRun, any, any>>((stream, stage) => {
       const run = step(stage)
       if (stage.pure) return Stream.filter(Stream.mapEffect(stream, run), isPresent)
       return stream.pipe(
@@ -249,7 +268,6 @@ const executeRun = (args: PreparedRun & { readonly options: PipelineOptions; rea
       Stream.map((company) => new CompanyRun(company))
     ))
 
-    const sink = pipeline.sink
     const batch = sink?.batch ?? { size: 100, windowMs: 250 }
     yield* throughStages.pipe(
       Stream.groupedWithin(batch.size, batch.windowMs),
