@@ -2,7 +2,6 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { batchedLookup } from "../../db/batchedLookup.js"
-import { batchedUpsert } from "../../db/batchedUpsert.js"
 import { Enrichment } from "../../schema/Enrichment.js"
 
 export interface CachedEnrichment {
@@ -33,18 +32,6 @@ const decodeRow = Schema.decodeUnknownOption(CacheRow)
 const StoredRow = Schema.Struct({ ...CacheRow.fields, output: Schema.Unknown })
 const encodeOutput = Schema.encodeSync(Enrichment)
 
-const EnrichmentInsert = Schema.Struct({
-  input_hash: Schema.String,
-  domain: Schema.String,
-  provider: Schema.String,
-  model: Schema.String,
-  prompt_version: Schema.String,
-  output: Schema.String,
-  input_tokens: Schema.Number,
-  output_tokens: Schema.Number,
-  latency_ms: Schema.Number
-})
-
 /** Successful enrichments by input hash (table `enrichments`). Failures are never cached. */
 export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
   EnrichmentCache,
@@ -67,16 +54,6 @@ export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
                    input_tokens AS "inputTokens", output_tokens AS "outputTokens", latency_ms AS "latencyMs"
             FROM enrichments WHERE input_hash IN ${sql.in(hashes)}`
       })
-      const upsert = yield* batchedUpsert("EnrichmentCache.put", {
-        Row: EnrichmentInsert,
-        key: (row) => row.input_hash,
-        write: (rows) =>
-          sql`
-            INSERT INTO enrichments ${sql.insert(rows)}
-            ON CONFLICT (input_hash) DO UPDATE SET
-              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-              latency_ms = EXCLUDED.latency_ms, created_at = now()`
-      })
       return EnrichmentCache.of({
         get: (inputHash) =>
           lookup(inputHash).pipe(
@@ -84,18 +61,24 @@ export class EnrichmentCache extends Context.Tag("EnrichmentCache")<
             Effect.map(Option.flatMap(decodeRow)),
             Effect.withSpan("EnrichmentCache.get")
           ),
+        // Not held back to share a statement as lookups are: a paid answer is stored the moment it arrives, so
+        // a runner that dies right after has it to give (a repeated call costs far more than a round trip).
         put: (entry) =>
-          upsert({
-            input_hash: entry.inputHash,
-            domain: entry.domain,
-            provider: entry.provider,
-            model: entry.model,
-            prompt_version: entry.promptVersion,
-            output: JSON.stringify(encodeOutput(entry.output)),
-            input_tokens: entry.inputTokens,
-            output_tokens: entry.outputTokens,
-            latency_ms: Math.round(entry.latencyMs)
-          }).pipe(Effect.withSpan("EnrichmentCache.put"))
+          sql`
+            INSERT INTO enrichments ${sql.insert({
+              input_hash: entry.inputHash,
+              domain: entry.domain,
+              provider: entry.provider,
+              model: entry.model,
+              prompt_version: entry.promptVersion,
+              output: JSON.stringify(encodeOutput(entry.output)),
+              input_tokens: entry.inputTokens,
+              output_tokens: entry.outputTokens,
+              latency_ms: Math.round(entry.latencyMs)
+            })}
+            ON CONFLICT (input_hash) DO UPDATE SET
+              output = EXCLUDED.output, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+              latency_ms = EXCLUDED.latency_ms, created_at = now()`.pipe(Effect.asVoid, Effect.withSpan("EnrichmentCache.put"))
       })
     })
   )
