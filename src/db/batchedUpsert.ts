@@ -1,11 +1,7 @@
-import * as SqlResolver from "@effect/sql/SqlResolver"
-import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Schema, type Scope } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Exit, Schema, type Scope } from "effect"
 import { isDataError } from "./isDataError.js"
-import { windowedExecute } from "./windowedExecute.js"
-
-/** Per row of a batch: stored (null), or why the database refused it. */
-const Outcome = Schema.NullOr(Schema.instanceOf(SqlError))
+import { windowedBatches } from "./windowedBatches.js"
 
 /**
  * Upserts of one row each, concurrent calls written by one multi-row statement. `write` is an
@@ -23,42 +19,39 @@ export const batchedUpsert = <A, I>(
   }
 ): Effect.Effect<(row: A) => Effect.Effect<void, SqlError>, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const encode = Schema.encode(options.Row)
+
     const rowByRow = (rows: ReadonlyArray<I>) =>
       Effect.gen(function* () {
-        const outcomes: Array<SqlError | null> = []
+        const exits: Array<Exit.Exit<void, SqlError>> = []
         let lost: SqlError | undefined
         for (const row of rows) {
           if (lost !== undefined) {
-            outcomes.push(lost)
+            exits.push(Exit.fail(lost))
             continue
           }
-          const error = yield* options.write([row]).pipe(Effect.as(null), Effect.catchAll(Effect.succeed))
-          if (error !== null && !isDataError(error)) lost = error
-          outcomes.push(error)
+          const outcome = yield* Effect.either(options.write([row]))
+          if (outcome._tag === "Left" && !isDataError(outcome.left)) lost = outcome.left
+          exits.push(outcome._tag === "Left" ? Exit.fail(outcome.left) : Exit.void)
         }
-        return outcomes
+        return exits
       })
 
-    const resolver = yield* SqlResolver.ordered(tag, {
-      Request: options.Row,
-      Result: Outcome,
-      execute: (rows) => {
-        const latest = new Map<string, I>()
-        for (const row of rows) {
-          const key = options.key(row)
-          latest.delete(key)
-          latest.set(key, row)
-        }
-        return options.write([...latest.values()]).pipe(
-          Effect.as(rows.map(() => null)),
-          Effect.catchIf((error) => rows.length > 1 && isDataError(error), () => rowByRow(rows))
-        )
+    const execute = yield* windowedBatches((rows: ReadonlyArray<I>) => {
+      const latest = new Map<string, I>()
+      for (const row of rows) {
+        const key = options.key(row)
+        latest.delete(key)
+        latest.set(key, row)
       }
-    })
-    const execute = yield* windowedExecute(resolver)
-    return (row: A) =>
-      execute(row).pipe(
-        Effect.flatMap((refused) => (refused === null ? Effect.void : Effect.fail(refused))),
-        Effect.catchTags({ ParseError: Effect.die, ResultLengthMismatch: Effect.die })
+      return options.write([...latest.values()]).pipe(
+        Effect.as(rows.map(() => Exit.void)),
+        Effect.catchAll((error) =>
+          rows.length > 1 && isDataError(error) ? rowByRow(rows) : Effect.succeed(rows.map(() => Exit.fail(error)))
+        ),
+        Effect.withSpan(tag, { attributes: { rows: rows.length } })
       )
+    })
+
+    return (row: A) => encode(row).pipe(Effect.catchTag("ParseError", Effect.die), Effect.flatMap(execute))
   })

@@ -77,16 +77,26 @@ export const ItemRecord = Schema.Struct({
 export type ItemRecord = typeof ItemRecord.Type
 
 /** Rows as the store's schema says they are: a row that is not is a defect (a migration gone wrong), named. */
-const decodeRows =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>): Effect.Effect<ReadonlyArray<A>, E, R> =>
-    Effect.flatMap(rows, (r) => Effect.orDie(Schema.decodeUnknown(Schema.Array(schema))(r)))
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknown(Schema.Array(schema))
+  return <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>): Effect.Effect<ReadonlyArray<A>, E, R> =>
+    Effect.flatMap(rows, (r) => Effect.orDie(decode(r)))
+}
 
 const ProgressCount = Schema.Struct({ stage: Schema.String, status: ItemStatus, count: Schema.Number })
 const Sum = Schema.Struct({ sum: Schema.Number })
 const FailureCount = Schema.Struct({ stage: Schema.String, errorKind: Schema.String, count: Schema.Number })
 const Tokens = Schema.Struct({ input: Schema.Number, output: Schema.Number })
 const Completion = Schema.Struct({ failures: Schema.Array(FailureCount), tokens: Tokens })
+const ids = decodeRows(Schema.Struct({ id: Schema.Number }))
+const runs = decodeRows(RunRow)
+const stageRecords = decodeRows(StageRow)
+const itemRecords = decodeRows(ItemRecord)
+const progressCounts = decodeRows(ProgressCount)
+const sums = decodeRows(Sum)
+const failureCounts = decodeRows(FailureCount)
+const tokenSums = decodeRows(Tokens)
+const completions = decodeRows(Completion)
 
 const lockHigh = Math.floor(RUN_LOCK_KEY / 2 ** 32)
 const lockLow = RUN_LOCK_KEY % 2 ** 32
@@ -117,12 +127,11 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
     const sql = yield* SqlClient.SqlClient
 
     const create = (input: { inputPath: string; inputSha256: string; settings: unknown }) =>
-      decodeRows(Schema.Struct({ id: Schema.Number }))(sql`
+      ids(sql`
         INSERT INTO runs (input_path, input_sha256, settings)
         VALUES (${sanitizeText(input.inputPath)}, ${input.inputSha256}, ${JSON.stringify(input.settings)}::jsonb)
         RETURNING id`).pipe(Effect.map((rows) => rows[0]!.id))
 
-    const runs = decodeRows(RunRow)
     const get = (id: number) =>
       runs(sql`SELECT ${runColumns(sql)} FROM runs WHERE id = ${id}`).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
 
@@ -140,7 +149,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       sql`UPDATE runs SET heartbeat_at = now(), counts = ${JSON.stringify(counts)}::jsonb WHERE id = ${id}`
 
     const stages = (id: number) =>
-      decodeRows(StageRow)(sql`
+      stageRecords(sql`
         SELECT stage,
           CASE WHEN run_stages.status = 'running' AND runs.status = 'running' AND ${runIsStale(sql, "runs.id")}
             THEN 'interrupted' ELSE run_stages.status END AS status,
@@ -211,7 +220,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
           finished_at = EXCLUDED.finished_at, updated_at = EXCLUDED.updated_at`.pipe(Effect.asVoid)
 
     const items = (id: number) =>
-      decodeRows(ItemRecord)(sql`
+      itemRecords(sql`
         SELECT domain, stage, status, error_kind AS "errorKind", error_message AS "errorMessage", retryable,
           output_hash AS "outputHash", input_tokens AS "inputTokens", output_tokens AS "outputTokens", attempts
         FROM run_items WHERE run_id = ${id}`)
@@ -220,9 +229,9 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
     const progress = (id: number, stage: string) =>
       Effect.all(
         {
-          counts: decodeRows(ProgressCount)(sql`
+          counts: progressCounts(sql`
             SELECT stage, status, count(*)::int AS count FROM run_items WHERE run_id = ${id} GROUP BY 1, 2`),
-          attemptsSum: decodeRows(Sum)(sql`
+          attemptsSum: sums(sql`
             SELECT COALESCE(sum(attempts), 0)::int AS sum FROM run_items WHERE run_id = ${id} AND stage = ${stage}`).pipe(
             Effect.map((rows) => rows[0]?.sum ?? 0)
           )
@@ -234,12 +243,12 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
         SELECT stage, COALESCE(error_kind, 'Unknown') AS "errorKind", count(*)::int AS count
         FROM run_items WHERE run_id = ${id} AND status = 'failed'
         GROUP BY 1, 2 ORDER BY 1, 3 DESC`
-    const failuresByKind = (id: number) => decodeRows(FailureCount)(failuresQuery(id))
+    const failuresByKind = (id: number) => failureCounts(failuresQuery(id))
 
     const tokensQuery = (id: number) => sql`
         SELECT COALESCE(sum(input_tokens), 0)::int AS input, COALESCE(sum(output_tokens), 0)::int AS output
         FROM run_items WHERE run_id = ${id} AND input_tokens + output_tokens > 0`
-    const tokens = (id: number) => decodeRows(Tokens)(tokensQuery(id)).pipe(Effect.map((rows) => rows[0] ?? { input: 0, output: 0 }))
+    const tokens = (id: number) => tokenSums(tokensQuery(id)).pipe(Effect.map((rows) => rows[0] ?? { input: 0, output: 0 }))
 
     /**
      * A run's end in one statement, so one round trip and one commit: its row and its stages' rows written, and
@@ -252,7 +261,7 @@ export class RunStore extends Effect.Service<RunStore>()("RunStore", {
       error: string | null,
       stageRows: ReadonlyArray<StageDraft>
     ) =>
-      decodeRows(Completion)(sql`
+      completions(sql`
         WITH stages AS (${upsertStages(id, stageRows)}), finished AS (${finish(id, status, counts, error)})
         SELECT
           (SELECT COALESCE(json_agg(f ORDER BY f.stage, f.count DESC), '[]'::json) FROM (${failuresQuery(id)}) f) AS failures,
