@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
 import { packageFile } from "../../config/packageFile.js"
-import { type PageInput, type PageOutput, processPage } from "./processPage.js"
+import type { PageInput, PageOutput } from "./processPage.js"
 
 export interface PagePoolOptions {
   /** Worker threads at most (started as pages need them). */
@@ -58,6 +58,13 @@ const threadCpuMs = (tid: number): number | undefined => {
   }
 }
 
+/** Pages on this thread, only when no worker can run: the parsers are loaded then, not by every program. */
+const processInline = (input: PageInput): Effect.Effect<PageOutput> =>
+  Effect.map(
+    Effect.promise(() => import("./processPage.js")),
+    ({ processPage }) => processPage(input)
+  )
+
 const overBudget = (input: PageInput, budgetMs: number): PageOutput => ({
   _tag: "Unusable",
   reason: "ExtractionTimeout",
@@ -88,7 +95,7 @@ export const makePagePool = (options: PagePoolOptions) =>
 
     const goInline = () => {
       inline = true
-      for (const task of queue.splice(0)) task.resume(Effect.sync(() => processPage(task.input)))
+      for (const task of queue.splice(0)) task.resume(processInline(task.input))
     }
 
     const finish = (slot: Slot) => {
@@ -185,7 +192,7 @@ export const makePagePool = (options: PagePoolOptions) =>
 
     const run = (input: PageInput): Effect.Effect<PageOutput> =>
       Effect.suspend(() => {
-        if (inline || closed) return Effect.sync(() => processPage(input))
+        if (inline || closed) return processInline(input)
         return Effect.async<PageOutput>((resume) => {
           const task: Task = { id: nextId++, input, resume }
           queue.push(task)

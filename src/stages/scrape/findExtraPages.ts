@@ -1,5 +1,5 @@
 import { decodeHTML, decodeHTMLAttribute } from "entities/decode"
-import { getDomain } from "tldts"
+import { sameSite } from "./sameSite.js"
 
 /** What each kind of page is called in paths and link texts; earlier kinds are worth more to a lead profile. */
 const kinds: ReadonlyArray<RegExp> = [
@@ -18,10 +18,6 @@ const textKinds: ReadonlyArray<RegExp> = [
 
 const skippedExtension = /\.(pdf|jpe?g|png|gif|svg|webp|zip|gz|xml|json|txt|csv|mp4|mp3|docx?|xlsx?|pptx?)$/i
 
-const site = (hostname: string) => getDomain(hostname, { allowPrivateDomains: false }) ?? hostname
-
-/** Same registrable domain: `www.acme.com`, `acme.com` and `shop.acme.com` are one site. */
-export const sameSite = (a: URL, b: URL) => a.hostname === b.hostname || site(a.hostname) === site(b.hostname)
 
 const kindOf = (url: URL, text: string): number | undefined => {
   const segments = url.pathname.toLowerCase().split("/").filter((s) => s !== "")

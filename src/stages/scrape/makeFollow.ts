@@ -1,5 +1,5 @@
 import { Effect, type Scope } from "effect"
-import { sameSite } from "./findExtraPages.js"
+import { sameSite } from "./sameSite.js"
 import type { HostRegistry } from "./HostRegistry.js"
 import { hostOf } from "./hostOf.js"
 import type { makeRequest, PageRole } from "./makeRequest.js"
