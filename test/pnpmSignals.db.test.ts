@@ -39,7 +39,7 @@ const isAlive = (pid: number) => {
 describe.skipIf(!hasPnpm || process.platform !== "linux")(`pnpm pipeline and signals (${testDatabaseKind} database)`, () => {
   it.scopedLive("SIGTERM to the pnpm process ends the run interrupted with 143, SIGINT with 130, and leaves no process", () =>
     Effect.gen(function* () {
-      if (!fs.existsSync(path.join(repoRoot, "dist/bin/pipeline.js"))) {
+      if (!fs.existsSync(path.join(repoRoot, "dist/bin/commonforge.js"))) {
         execFileSync("pnpm", ["-s", "build"], { cwd: repoRoot, stdio: "inherit" })
       }
       const sites = yield* startFixtureSites({ sites: companySite, latencyMs: 5 })
@@ -79,7 +79,7 @@ describe.skipIf(!hasPnpm || process.platform !== "linux")(`pnpm pipeline and sig
         yield* Effect.promise(() => waitUntil(() => llm.calls() - start >= 2, 60_000))
         const program = childrenOf(pnpm.pid!)
         expect(program.length, "pnpm's child: the node program itself, since the script execs it").toBe(1)
-        expect(fs.readFileSync(`/proc/${program[0]}/cmdline`, "utf8")).toContain("dist/bin/pipeline.js")
+        expect(fs.readFileSync(`/proc/${program[0]}/cmdline`, "utf8")).toMatch(/node\0--max-semi-space-size=8\0.*dist\/bin\/commonforge\.js\0pipeline\0/)
 
         pnpm.kill(signal)
         const result = yield* Effect.promise(() => closed)
