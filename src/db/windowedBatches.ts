@@ -39,7 +39,8 @@ export const windowedBatches = <I, A, E>(
       const deferreds = waiting
       inputs = []
       waiting = []
-      fork(Effect.exit(run(batch)).pipe(Effect.map(settle(deferreds))))
+      // Settled even when the scope's end interrupts the batch, so no caller waits for ever.
+      fork(Effect.uninterruptibleMask((restore) => Effect.map(Effect.exit(restore(run(batch))), settle(deferreds))))
     }
 
     yield* Effect.addFinalizer(() =>
