@@ -8,7 +8,7 @@ import * as ConfigValue from "./ConfigValue.js"
  * pipeline`: 4 and 10 alike on 2 cores), while every connection is a backend process of its own, about 20 MB
  * of the embedded server's memory on a small machine.
  */
-export const defaultPoolSize = Math.min(10, Math.max(4, 2 * os.availableParallelism()))
+const defaultPoolSize = Math.min(10, Math.max(4, 2 * os.availableParallelism()))
 
 export const DatabaseConfig = Config.all({
   /** Absent: the embedded PostgreSQL on the data directory `dataDir`, shared by every local process. */

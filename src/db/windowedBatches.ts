@@ -28,7 +28,8 @@ export const windowedBatches = <I, A, E>(
     const settle = (deferreds: ReadonlyArray<Deferred.Deferred<A, E>>) => (exit: Exit.Exit<ReadonlyArray<Exit.Exit<A, E>>>) => {
       for (let i = 0; i < deferreds.length; i++) {
         const own = Exit.isSuccess(exit) ? exit.value[i] : (exit as Exit.Exit<never>)
-        Deferred.unsafeDone(deferreds[i]!, own ?? Exit.die(new Error(`a batch of ${deferreds.length} answered ${i} calls`)))
+        const missing = () => Exit.die(new Error(`a batch of ${deferreds.length} calls answered ${Exit.isSuccess(exit) ? exit.value.length : 0}`))
+        Deferred.unsafeDone(deferreds[i]!, own ?? missing())
       }
     }
 
